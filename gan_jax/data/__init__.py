@@ -1,0 +1,24 @@
+"""Data sources: each builds a `Dataset` whose arrays live on the device."""
+
+from __future__ import annotations
+
+from gan_jax.data import fashion_mnist, mixtures
+from gan_jax.data.spec import Dataset
+from gan_jax.errors import ConfigError
+
+NAMES = ("fashion_mnist", "ring", "grid")
+
+
+def build(cfg) -> Dataset:
+    """Build the dataset named by `cfg.name` (a mapping with the data group's keys)."""
+    name = cfg["name"]
+    if name == "fashion_mnist":
+        return fashion_mnist.build(cfg.get("split", "train"), cfg.get("root"),
+                                   bool(cfg.get("download", False)))
+    if name in mixtures.MIXTURES:
+        return mixtures.build(name, int(cfg.get("num_points", 100_000)), int(cfg.get("seed", 0)))
+    raise ConfigError(f"data.name={name!r} is unknown; choose one of {', '.join(NAMES)} "
+                      f"(e.g. data=ring).")
+
+
+__all__ = ["Dataset", "build", "NAMES"]

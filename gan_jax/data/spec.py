@@ -1,0 +1,48 @@
+"""The contract between a data source and the rest of gan_jax."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import jax
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """A dataset that lives on the device and is sampled inside the jitted step.
+
+    arrays: pytree of device arrays (e.g. {"x": uint8 images, "y": int32 labels}); it is
+      passed to the step as an argument (never closed over, so it is not baked into the
+      compiled program as a constant).
+    sample: pure `sample(arrays, key, n) -> (x float32 [n, *shape], y int32 [n])`.
+    shape: shape of one example, e.g. (28, 28, 1) or (2,).
+    value_range: (low, high) of the examples, or None when unbounded (2D mixtures); the
+      generator's output activation is chosen from it.
+    class_names: names of the categories, () when unlabelled.
+    modes: [n_modes, dim] mode centres for synthetic mixtures, else None.
+    mode_std: standard deviation of each mixture component, else None.
+    """
+
+    name: str
+    arrays: Any
+    sample: Callable[[Any, jax.Array, int], tuple[jax.Array, jax.Array]]
+    shape: tuple[int, ...]
+    value_range: tuple[float, float] | None
+    class_names: tuple[str, ...] = ()
+    modes: Any = None
+    mode_std: float | None = None
+
+    @property
+    def num_examples(self) -> int:
+        return int(jax.tree_util.tree_leaves(self.arrays)[0].shape[0])
+
+    @property
+    def is_image(self) -> bool:
+        return len(self.shape) == 3
+
+
+def sample_by_index(arrays, key: jax.Array, n: int, to_float: Callable[[jax.Array], jax.Array]):
+    """Draw n examples uniformly with replacement; `to_float` maps stored x to float32."""
+    idx = jax.random.randint(key, (n,), 0, arrays["x"].shape[0])
+    return to_float(arrays["x"][idx]), arrays["y"][idx]

@@ -1,0 +1,17 @@
+"""Errors a user can cause; the entry points print them without a traceback and exit 2."""
+
+
+class UserError(RuntimeError):
+    """Base class: the message names the setting at fault and how to fix it."""
+
+
+class ConfigError(UserError):
+    """An invalid configuration value or combination."""
+
+
+class DataError(UserError):
+    """Missing or corrupt data files."""
+
+
+class DivergenceError(UserError):
+    """Training produced NaN or inf; the last good checkpoint is kept."""

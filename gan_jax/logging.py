@@ -1,0 +1,72 @@
+"""TensorBoard logging (event files written by tensorboardX, no TensorFlow needed)."""
+
+from __future__ import annotations
+
+import math
+import pathlib
+from typing import Mapping
+
+import numpy as np
+from PIL import Image, ImageDraw
+from tensorboardX import SummaryWriter
+
+
+def image_grid(images: np.ndarray, value_range=(0.0, 1.0), ncol: int | None = None,
+               pad: int = 2) -> np.ndarray:
+    """[n, h, w, c] floats in `value_range` -> one uint8 [H, W, 3] grid image, row-major."""
+    images = np.asarray(images, np.float32)
+    lo, hi = value_range
+    images = np.clip((images - lo) / (hi - lo), 0, 1)
+    if images.shape[-1] == 1:
+        images = np.repeat(images, 3, axis=-1)
+    n, h, w, c = images.shape
+    ncol = ncol or math.ceil(math.sqrt(n))
+    nrow = math.ceil(n / ncol)
+    grid = np.ones((nrow * (h + pad) + pad, ncol * (w + pad) + pad, c), np.float32)
+    for i, img in enumerate(images):
+        r, q = divmod(i, ncol)
+        grid[pad + r * (h + pad):pad + r * (h + pad) + h, pad + q * (w + pad):pad + q * (w + pad) + w] = img
+    return (grid * 255).round().astype(np.uint8)
+
+
+def scatter_image(points: np.ndarray, modes: np.ndarray | None = None, size: int = 400) -> np.ndarray:
+    """2D samples (blue) over mixture mode centres (red) as a uint8 [size, size, 3] image."""
+    points = np.asarray(points)
+    ref = points if modes is None else np.concatenate([points, modes])
+    finite = ref[np.all(np.isfinite(ref), axis=1)]
+    extent = 1.2 * (np.abs(finite).max() if len(finite) else 1.0) if modes is None else 1.5 * np.abs(modes).max()
+    img = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(img)
+    to_px = lambda p: ((p[0] / extent + 1) * size / 2, (1 - p[1] / extent) * size / 2)  # noqa: E731
+    for p in points:
+        if np.all(np.isfinite(p)):
+            x, y = to_px(p)
+            draw.point((x, y), fill=(40, 90, 200))
+    for m in [] if modes is None else modes:
+        x, y = to_px(m)
+        draw.ellipse((x - 3, y - 3, x + 3, y + 3), outline=(220, 30, 30))
+    return np.asarray(img)
+
+
+def save_png(path: str | pathlib.Path, image: np.ndarray) -> None:
+    Image.fromarray(image).save(path)
+
+
+class Logger:
+    """Scalars and images for one run directory; every write goes to `<run_dir>/tb`."""
+
+    def __init__(self, run_dir: str | pathlib.Path):
+        self.writer = SummaryWriter(str(pathlib.Path(run_dir) / "tb"))
+
+    def scalars(self, values: Mapping[str, float], step: int) -> None:
+        for name, value in values.items():
+            self.writer.add_scalar(name, float(value), step)
+
+    def image(self, name: str, image: np.ndarray, step: int) -> None:
+        self.writer.add_image(name, image, step, dataformats="HWC")
+
+    def text(self, name: str, text: str, step: int = 0) -> None:
+        self.writer.add_text(name, text, step)
+
+    def close(self) -> None:
+        self.writer.close()

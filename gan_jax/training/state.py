@@ -1,0 +1,62 @@
+"""`GANState`: everything needed to continue a run bit for bit, as one pytree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+import optax
+
+from gan_jax.models import GAN
+
+
+@flax.struct.dataclass
+class GANState:
+    step: jax.Array          # int32 scalar: generator updates done so far
+    key: jax.Array           # base PRNG key; the key of step t is fold_in(key, t)
+    g_params: Any
+    g_state: Any             # mutable collections of G (batch_stats, ...); {} if none
+    d_params: Any
+    d_state: Any
+    g_opt: Any               # optax states
+    d_opt: Any
+    ema_params: Any          # EMA of g_params, or None when disabled
+
+
+def split_variables(variables: dict) -> tuple[Any, dict]:
+    variables = dict(variables)
+    return variables.pop("params"), variables
+
+
+def init_state(gan: GAN, shape: tuple[int, ...], g_opt: optax.GradientTransformation,
+               d_opt: optax.GradientTransformation, seed: int, use_ema: bool) -> GANState:
+    """Initialise parameters and optimizer states from `seed` (deterministically)."""
+    init_key, train_key = jax.random.split(jax.random.PRNGKey(seed))
+    kg, kd = jax.random.split(init_key)
+    z = jnp.zeros((2, gan.latent_dim), jnp.float32)
+    x = jnp.zeros((2, *shape), jnp.float32)
+    g_params, g_state = split_variables(gan.generator.init(kg, z, train=True))
+    d_params, d_state = split_variables(gan.discriminator.init(kd, x, train=True))
+    return GANState(
+        step=jnp.zeros((), jnp.int32), key=train_key,
+        g_params=g_params, g_state=g_state, d_params=d_params, d_state=d_state,
+        g_opt=g_opt.init(g_params), d_opt=d_opt.init(d_params),
+        ema_params=jax.tree_util.tree_map(jnp.copy, g_params) if use_ema else None,
+    )
+
+
+def apply_model(module, params, collections: dict, x: jax.Array, train: bool):
+    """Apply a flax module; in training mode also return its updated mutable collections."""
+    variables = {"params": params, **collections}
+    if train and collections:
+        out, updated = module.apply(variables, x, train=True, mutable=list(collections))
+        return out, dict(updated)
+    return module.apply(variables, x, train=train), collections
+
+
+def generate(gan: GAN, state: GANState, z: jax.Array, use_ema: bool = True) -> jax.Array:
+    """Samples for evaluation: EMA weights when present, batch norm in inference mode."""
+    params = state.ema_params if (use_ema and state.ema_params is not None) else state.g_params
+    return apply_model(gan.generator, params, state.g_state, z, train=False)[0]

@@ -1,0 +1,64 @@
+"""Eager PyTorch twin of gan_jax's DCGAN step, the reference for scripts/bench_step.py.
+
+Same networks as gan_jax.models.dcgan (Lucic et al.'s InfoGAN-style DCGAN for 28x28x1), same
+Adam settings, same non-saturating loss, one D and one G update per step, batches drawn by
+index from the uint8 training set held in memory.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+def generator(latent_dim=64, width=64, fc_width=1024):
+    return nn.Sequential(
+        nn.Linear(latent_dim, fc_width), nn.BatchNorm1d(fc_width), nn.ReLU(),
+        nn.Linear(fc_width, 7 * 7 * 2 * width), nn.BatchNorm1d(7 * 7 * 2 * width), nn.ReLU(),
+        nn.Unflatten(1, (2 * width, 7, 7)),
+        nn.ConvTranspose2d(2 * width, width, 4, 2, 1), nn.BatchNorm2d(width), nn.ReLU(),
+        nn.ConvTranspose2d(width, 1, 4, 2, 1), nn.Sigmoid(),
+    )
+
+
+def discriminator(width=64, fc_width=1024):
+    return nn.Sequential(
+        nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(width, 2 * width, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Flatten(), nn.Linear(7 * 7 * 2 * width, fc_width), nn.LeakyReLU(0.2),
+        nn.Linear(fc_width, 1),
+    )
+
+
+def benchmark(images_uint8: np.ndarray, batch_size=64, steps=30, warmup=5, latent_dim=64):
+    """Seconds per training step (mean over `steps` after `warmup`)."""
+    torch.manual_seed(0)
+    G, D = generator(latent_dim), discriminator()
+    opt_g = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
+    data = torch.from_numpy(images_uint8.reshape(-1, 1, 28, 28))
+
+    def step():
+        real = data[torch.randint(0, len(data), (batch_size,))].float() / 255.0
+        z = torch.rand(batch_size, latent_dim) * 2 - 1
+        fake = G(z)
+        d_loss = (F.softplus(-D(real)).mean() + F.softplus(D(fake.detach())).mean())
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_d.step()
+        z = torch.rand(batch_size, latent_dim) * 2 - 1
+        g_loss = F.softplus(-D(G(z))).mean()
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+
+    for _ in range(warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - start) / steps
