@@ -5,7 +5,8 @@
     python scripts/bench_step.py model=mlp data=ring trainer.batch_size=256
 
 Hydra overrides select the config, as for gan_jax.train. The step is timed as it runs in
-training: `--chunk` steps per compiled call (lax.scan), state donated, after one warm-up call.
+training: `--chunk` steps per compiled call (lax.scan), state donated, after one warm-up call;
+with --torch, JAX and PyTorch rounds alternate so that both see the same machine load.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import platform
 import time
 
 import jax
+import numpy as np
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
@@ -26,21 +28,24 @@ from gan_jax.training.step import make_train_chunk
 CONF = pathlib.Path(__file__).resolve().parents[1] / "conf"
 
 
-def bench_jax(cfg, chunk: int, calls: int) -> tuple[float, float]:
-    """(seconds per step, compile seconds) for the step of `cfg`."""
+def jax_runner(cfg, chunk: int):
+    """(compile seconds, run(calls) -> seconds per step) for the training step of `cfg`."""
     s = setup_lib.build(cfg)
-    state = s.init_state()
+    box = [s.init_state()]
     train = jax.jit(make_train_chunk(s.step, chunk), donate_argnums=0)
     start = time.perf_counter()
-    compiled = train.lower(state, s.data.arrays).compile()
+    compiled = train.lower(box[0], s.data.arrays).compile()
     compile_s = time.perf_counter() - start
-    state, _ = compiled(state, s.data.arrays)  # warm-up
-    jax.block_until_ready(state)
-    start = time.perf_counter()
-    for _ in range(calls):
-        state, metrics = compiled(state, s.data.arrays)
-    jax.block_until_ready((state, metrics))
-    return (time.perf_counter() - start) / (calls * chunk), compile_s
+
+    def run(calls: int) -> float:
+        start = time.perf_counter()
+        for _ in range(calls):
+            box[0], metrics = compiled(box[0], s.data.arrays)
+        jax.block_until_ready((box[0], metrics))
+        return (time.perf_counter() - start) / (calls * chunk)
+
+    run(1)  # warm-up
+    return compile_s, run
 
 
 def main() -> None:
@@ -48,6 +53,7 @@ def main() -> None:
     p.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. model=mlp data=ring")
     p.add_argument("--chunk", type=int, default=10, help="steps per compiled call")
     p.add_argument("--calls", type=int, default=3, help="timed calls")
+    p.add_argument("--rounds", type=int, default=3, help="alternating timing rounds (median)")
     p.add_argument("--torch", action="store_true", help="also time the eager PyTorch twin (DCGAN only)")
     args = p.parse_args()
     with initialize_config_dir(str(CONF), version_base="1.3"):
@@ -55,24 +61,33 @@ def main() -> None:
     batch = cfg["trainer"]["batch_size"]
     where = f"{jax.default_backend()} x{jax.local_device_count()} ({os.cpu_count()} cores, {platform.machine()})"
     tag = " ".join(args.overrides) or "default"
-    sec, compile_s = bench_jax(cfg, args.chunk, args.calls)
-    jax_ips = batch / sec
-    print(f"gan_jax [{tag}] batch {batch} on {where}: {jax_ips:.0f} images/s "
-          f"({sec * 1e3:.1f} ms/step), compile {compile_s:.1f} s", flush=True)
+    compile_s, run_jax = jax_runner(cfg, args.chunk)
+    run_torch = None
     if args.torch:
-        import numpy as np
         import torch
 
         import torch_dcgan
+        from gan_jax.data import fashion_mnist
 
         if cfg["model"]["name"] != "dcgan" or cfg["data"]["name"] != "fashion_mnist":
             raise SystemExit("--torch compares the default DCGAN on Fashion-MNIST only")
-        from gan_jax.data import fashion_mnist
-
         images, _ = fashion_mnist.load_numpy("train", cfg["data"]["root"])
-        tsec = torch_dcgan.benchmark(np.ascontiguousarray(images), batch, steps=args.chunk * args.calls)
+        torch_step = torch_dcgan.make_step(images, batch)
+        torch_dcgan.time_steps(torch_step, 3)  # warm-up
+        run_torch = lambda: torch_dcgan.time_steps(torch_step, args.chunk * args.calls)  # noqa: E731
+    # Alternate the two so that both see the same machine load; report medians.
+    jax_times, torch_times = [], []
+    for _ in range(args.rounds):
+        jax_times.append(run_jax(args.calls))
+        if run_torch:
+            torch_times.append(run_torch())
+    sec = float(np.median(jax_times))
+    print(f"gan_jax [{tag}] batch {batch} on {where}: {batch / sec:.0f} images/s "
+          f"({sec * 1e3:.1f} ms/step, median of {args.rounds}), compile {compile_s:.1f} s", flush=True)
+    if run_torch:
+        tsec = float(np.median(torch_times))
         print(f"pytorch eager {torch.__version__} batch {batch} ({torch.get_num_threads()} threads): "
-              f"{batch / tsec:.0f} images/s ({tsec * 1e3:.1f} ms/step); "
+              f"{batch / tsec:.0f} images/s ({tsec * 1e3:.1f} ms/step, median of {args.rounds}); "
               f"gan_jax / pytorch = {tsec / sec:.2f}x", flush=True)
 
 

@@ -34,13 +34,13 @@ def discriminator(width=64, fc_width=1024):
     )
 
 
-def benchmark(images_uint8: np.ndarray, batch_size=64, steps=30, warmup=5, latent_dim=64):
-    """Seconds per training step (mean over `steps` after `warmup`)."""
+def make_step(images_uint8: np.ndarray, batch_size=64, latent_dim=64):
+    """A `step()` closure: one D and one G update on a fresh batch (state kept inside)."""
     torch.manual_seed(0)
     G, D = generator(latent_dim), discriminator()
     opt_g = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
-    data = torch.from_numpy(images_uint8.reshape(-1, 1, 28, 28))
+    data = torch.from_numpy(np.array(images_uint8).reshape(-1, 1, 28, 28))
 
     def step():
         real = data[torch.randint(0, len(data), (batch_size,))].float() / 255.0
@@ -56,9 +56,12 @@ def benchmark(images_uint8: np.ndarray, batch_size=64, steps=30, warmup=5, laten
         g_loss.backward()
         opt_g.step()
 
-    for _ in range(warmup):
-        step()
+    return step
+
+
+def time_steps(step, n: int) -> float:
+    """Seconds per step over n steps."""
     start = time.perf_counter()
-    for _ in range(steps):
+    for _ in range(n):
         step()
-    return (time.perf_counter() - start) / steps
+    return (time.perf_counter() - start) / n

@@ -1,0 +1,70 @@
+"""The entry point as a user runs it: bad input fails fast, readably, with a non-zero exit."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, TINY_RING
+
+
+def run_cli(*overrides, cwd=ROOT):
+    env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
+    return subprocess.run([sys.executable, "-m", "gan_jax.train", *overrides], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("override, message", [
+    ("optim.lr=-1", "optim.lr=-1 must be positive"),
+    ("trainer.batch_size=0", "trainer.batch_size=0 must be a positive integer"),
+    ("optim.beta1=1.5", "optim.beta1=1.5 must lie in [0, 1)"),
+    ("trainer.checkpoint_every=150", "trainer.checkpoint_every=150 must be a multiple of trainer.log_every"),
+    ("optim.lr=fast", "optim.lr='fast' must be a number"),
+])
+def test_invalid_values_exit_2_naming_the_setting(tmp_path, override, message):
+    r = run_cli(*TINY_RING, override, f"hydra.run.dir={tmp_path / 'run'}")
+    assert r.returncode == 2, r.stderr
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr
+    assert not (tmp_path / "run" / "checkpoints").exists()  # failed before writing anything
+
+
+@pytest.mark.parametrize("override, message", [
+    ("data=imagenet", "Could not find 'data/imagenet'"),
+    ("optim.lrr=1", "Key 'lrr' is not in struct"),
+])
+def test_unknown_options_are_rejected_by_hydra(tmp_path, override, message):
+    r = run_cli(override, f"hydra.run.dir={tmp_path / 'run'}")
+    assert r.returncode != 0 and message in r.stderr
+
+
+def test_trains_and_refuses_to_overwrite(tmp_path):
+    run_dir = tmp_path / "run"
+    common = [*TINY_RING, "trainer.steps=200", "trainer.log_every=100", "trainer.sample_every=100",
+              "trainer.eval_every=100", "trainer.checkpoint_every=100", "trainer.eval_samples=100",
+              f"hydra.run.dir={run_dir}"]
+    r = run_cli(*common)
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["step"] == 200
+    assert (run_dir / ".hydra" / "config.yaml").is_file()
+    r = run_cli(*common)
+    assert r.returncode == 2 and "trainer.resume=true" in r.stderr
+    r = run_cli(*common[:-2], "trainer.steps=300", f"hydra.run.dir={run_dir}", "trainer.resume=true")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((run_dir / "summary.json").read_text())["step"] == 300
+
+
+def test_multirun_sweep_writes_one_run_per_combination(tmp_path):
+    sweep_dir = tmp_path / "sweep"
+    r = run_cli("-m", *TINY_RING, "trainer.steps=100", "trainer.log_every=100",
+                "trainer.sample_every=100", "trainer.eval_every=100", "trainer.checkpoint_every=100",
+                "trainer.eval_samples=100", "optim.lr=1e-4,1e-3", f"hydra.sweep.dir={sweep_dir}")
+    assert r.returncode == 0, r.stderr
+    summaries = sorted(sweep_dir.glob("*/summary.json"))
+    assert len(summaries) == 2
+    lrs = sorted(json.loads((s.parent / "config.json").read_text())["optim"]["lr"] for s in summaries)
+    assert lrs == [1e-4, 1e-3]
+    assert all(json.loads(s.read_text())["status"] == "completed" for s in summaries)
