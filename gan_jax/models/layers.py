@@ -56,22 +56,6 @@ def conv_transpose_4x4_s2(x: jax.Array, kernel: jax.Array) -> jax.Array:
     return out[:, 1:-1, 1:-1]
 
 
-class ConvTranspose2x(nn.Module):
-    """4x4 stride-2 transposed convolution that doubles height and width (DCGAN's up-sampler)."""
-
-    features: int
-    use_bias: bool = True
-    kernel_init: Callable = nn.initializers.lecun_normal()
-
-    @nn.compact
-    def __call__(self, x: jax.Array) -> jax.Array:
-        kernel = self.param("kernel", self.kernel_init, (4, 4, x.shape[-1], self.features))
-        y = conv_transpose_4x4_s2(x, kernel)
-        if self.use_bias:
-            y = y + self.param("bias", nn.initializers.zeros, (self.features,))
-        return y
-
-
 def conv_4x4_s2(x: jax.Array, kernel: jax.Array) -> jax.Array:
     """Convolution, kernel 4x4, stride 2, padding 1: HxW -> H/2xW/2 (H, W even).
 
@@ -99,14 +83,21 @@ class Conv2x(nn.Module):
     features: int
     use_bias: bool = True
     kernel_init: Callable = nn.initializers.lecun_normal()
+    op = staticmethod(conv_4x4_s2)  # not a dataclass field: subclasses swap the operator
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         kernel = self.param("kernel", self.kernel_init, (4, 4, x.shape[-1], self.features))
-        y = conv_4x4_s2(x, kernel)
+        y = self.op(x, kernel)
         if self.use_bias:
             y = y + self.param("bias", nn.initializers.zeros, (self.features,))
         return y
+
+
+class ConvTranspose2x(Conv2x):
+    """4x4 stride-2 transposed convolution that doubles height and width (DCGAN's up-sampler)."""
+
+    op = staticmethod(conv_transpose_4x4_s2)
 
 
 def batch_norm(train: bool) -> nn.BatchNorm:

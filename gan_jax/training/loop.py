@@ -117,6 +117,9 @@ def train(cfg: dict, run_dir: str | pathlib.Path) -> dict:
     total, every = int(t["steps"]), int(t["log_every"])
     state = run.initial_state()
     step = int(state.step)
+    if step >= total:
+        raise ConfigError(f"{run.dir} is already at step {step} >= trainer.steps={total}; "
+                          f"raise trainer.steps to train further.")
     start_step, start_time = step, time.perf_counter()
     summary: dict[str, Any] = {"status": "running", "run_dir": str(run.dir)}
     final_metrics: dict[str, float] = {}
@@ -138,16 +141,19 @@ def train(cfg: dict, run_dir: str | pathlib.Path) -> dict:
             last = step == total
             if step % int(t["sample_every"]) == 0 or last:
                 image = run.log_samples(state, step)
+                if last:
+                    save_png(run.dir / "samples.png", image)
             if step % int(t["eval_every"]) == 0 or last:
                 evals = run.evaluate(state, step)
             if step % int(t["checkpoint_every"]) == 0 or last:
                 run.ckpt.save(step, state)
-        if start_step < total or not (run.dir / "samples.png").exists():
-            save_png(run.dir / "samples.png", run.log_samples(state, step))
-            evals = evals or run.evaluate(state, step)
         summary.update(status="completed")
     except DivergenceError as e:
         summary.update(status="diverged", error=str(e))
+        raise
+    except BaseException as e:  # interrupted or crashed: say so rather than leave "running"
+        summary.update(status="interrupted" if isinstance(e, KeyboardInterrupt) else "failed",
+                       error=repr(e))
         raise
     finally:
         bar.close()
