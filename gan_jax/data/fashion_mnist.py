@@ -26,8 +26,8 @@ CLASS_NAMES = (
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )
 FILES = {
-    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", 60000),  # official sizes
-    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", 10000),
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
 SYSTEM_DIR = pathlib.Path("/usr/share/datasets/fashion-mnist")
 CACHE_DIR = pathlib.Path.home() / ".cache" / "gan_jax" / "fashion-mnist"
@@ -53,7 +53,7 @@ def candidate_dirs(root: str | None) -> list[pathlib.Path]:
 
 
 def find_dir(root: str | None, split: str) -> pathlib.Path | None:
-    names = FILES[split][:2]
+    names = FILES[split]
     for d in candidate_dirs(root):
         if all((d / n).is_file() for n in names):
             return d
@@ -63,7 +63,7 @@ def find_dir(root: str | None, split: str) -> pathlib.Path | None:
 def download(split: str, dest: pathlib.Path = CACHE_DIR) -> pathlib.Path:
     """Fetch the official release files of `split` into `dest` (atomically, file by file)."""
     dest.mkdir(parents=True, exist_ok=True)
-    for name in FILES[split][:2]:
+    for name in FILES[split]:
         target = dest / name
         if target.is_file():
             continue
@@ -110,7 +110,7 @@ def load_numpy(split: str = "train", root: str | None = None, download_ok: bool 
             raise DataError(f"Fashion-MNIST {split} files not found (searched {searched}). "
                             f"{HOW_TO_INSTALL}")
         d = download(split)
-    img_name, lbl_name, _ = FILES[split]
+    img_name, lbl_name = FILES[split]
     images = read_idx(d / img_name, _IMAGE_MAGIC, (28, 28))
     labels = read_idx(d / lbl_name, _LABEL_MAGIC, ())
     if len(images) != len(labels):
