@@ -17,6 +17,11 @@ CONF = ROOT / "conf"
 TINY_DCGAN = ["model=dcgan", "model.width=8", "model.fc_width=32", "trainer.batch_size=16"]
 TINY_RING = ["model=mlp", "data=ring", "model.g_hidden=[32,32]", "model.d_hidden=[32,32]",
              "model.latent_dim=8", "data.num_points=2000", "trainer.batch_size=32"]
+# Log, sample, evaluate and checkpoint often enough that short runs exercise every path.
+SCHEDULE = ["trainer.log_every=250", "trainer.sample_every=500", "trainer.eval_every=1000",
+            "trainer.checkpoint_every=500", "trainer.eval_samples=200", "trainer.progress=false"]
+EVERY_100 = ["trainer.log_every=100", "trainer.sample_every=100", "trainer.eval_every=100",
+             "trainer.checkpoint_every=100", "trainer.eval_samples=100"]
 
 
 def make_cfg(overrides: list[str] = ()) -> dict:

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, TINY_RING
+from tests.conftest import EVERY_100, ROOT, TINY_RING
 
 
 def run_cli(*overrides, cwd=ROOT):
@@ -42,9 +42,8 @@ def test_unknown_options_are_rejected_by_hydra(tmp_path, override, message):
 
 def test_trains_and_refuses_to_overwrite(tmp_path):
     run_dir = tmp_path / "run"
-    common = [*TINY_RING, "trainer.steps=200", "trainer.log_every=100", "trainer.sample_every=100",
-              "trainer.eval_every=100", "trainer.checkpoint_every=100", "trainer.eval_samples=100",
-              f"hydra.run.dir={run_dir}"]
+    base = [*TINY_RING, *EVERY_100, f"hydra.run.dir={run_dir}"]
+    common = [*base, "trainer.steps=200"]
     r = run_cli(*common)
     assert r.returncode == 0, r.stderr
     summary = json.loads((run_dir / "summary.json").read_text())
@@ -52,16 +51,15 @@ def test_trains_and_refuses_to_overwrite(tmp_path):
     assert (run_dir / ".hydra" / "config.yaml").is_file()
     r = run_cli(*common)
     assert r.returncode == 2 and "trainer.resume=true" in r.stderr
-    r = run_cli(*common[:-2], "trainer.steps=300", f"hydra.run.dir={run_dir}", "trainer.resume=true")
+    r = run_cli(*base, "trainer.steps=300", "trainer.resume=true")
     assert r.returncode == 0, r.stderr
     assert json.loads((run_dir / "summary.json").read_text())["step"] == 300
 
 
 def test_multirun_sweep_writes_one_run_per_combination(tmp_path):
     sweep_dir = tmp_path / "sweep"
-    r = run_cli("-m", *TINY_RING, "trainer.steps=100", "trainer.log_every=100",
-                "trainer.sample_every=100", "trainer.eval_every=100", "trainer.checkpoint_every=100",
-                "trainer.eval_samples=100", "optim.lr=1e-4,1e-3", f"hydra.sweep.dir={sweep_dir}")
+    r = run_cli("-m", *TINY_RING, *EVERY_100, "trainer.steps=100", "optim.lr=1e-4,1e-3",
+                f"hydra.sweep.dir={sweep_dir}")
     assert r.returncode == 0, r.stderr
     summaries = sorted(sweep_dir.glob("*/summary.json"))
     assert len(summaries) == 2

@@ -6,8 +6,7 @@ import pytest
 
 from gan_jax.errors import DivergenceError
 from gan_jax.training.loop import train
-from tests.conftest import TINY_RING, make_cfg
-from tests.training.test_resume import SCHEDULE
+from tests.conftest import SCHEDULE, TINY_RING, make_cfg
 
 
 def test_divergence_stops_without_checkpointing(tmp_path):

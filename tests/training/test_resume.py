@@ -10,10 +10,7 @@ from gan_jax.errors import ConfigError
 from gan_jax.training import setup as setup_lib
 from gan_jax.training.checkpoint import Checkpoints
 from gan_jax.training.loop import train
-from tests.conftest import TINY_DCGAN, TINY_RING, make_cfg
-
-SCHEDULE = ["trainer.log_every=250", "trainer.sample_every=500", "trainer.eval_every=1000",
-            "trainer.checkpoint_every=500", "trainer.eval_samples=200", "trainer.progress=false"]
+from tests.conftest import SCHEDULE, TINY_DCGAN, TINY_RING, make_cfg
 
 
 def final_state(cfg, run_dir):
