@@ -10,53 +10,83 @@ import jax
 
 from gan_jax.data.spec import Dataset
 from gan_jax.errors import ConfigError
-from gan_jax.models import dcgan, mlp
+from gan_jax.models import dcgan, mlp, resnet
+from gan_jax.models.critic import CONDITIONINGS, Critic, CriticOutput
 from gan_jax.models.layers import ACTIVATIONS, output_activation
 
-NAMES = ("dcgan", "mlp")
+NAMES = ("dcgan", "mlp", "resnet")
 LATENT_DISTS = ("normal", "uniform")
 
 
 @dataclasses.dataclass(frozen=True)
 class GAN:
-    """A generator/discriminator pair and its latent distribution (all static)."""
+    """A generator/discriminator pair and its latent (and label) distribution; all static.
+
+    generator(z, y=None, train) -> x;  discriminator(x, y=None, train) -> CriticOutput.
+    num_classes > 0 makes both conditional on integer labels y.
+    """
 
     generator: nn.Module
-    discriminator: nn.Module
+    discriminator: Critic
     latent_dim: int
     latent_dist: str = "normal"
+    num_classes: int = 0
 
     def sample_latent(self, key: jax.Array, n: int) -> jax.Array:
         if self.latent_dist == "uniform":
             return jax.random.uniform(key, (n, self.latent_dim), minval=-1.0, maxval=1.0)
         return jax.random.normal(key, (n, self.latent_dim))
 
+    def sample_labels(self, key: jax.Array, n: int) -> jax.Array | None:
+        """Uniform labels for conditional fakes; None for an unconditional GAN."""
+        return jax.random.randint(key, (n,), 0, self.num_classes) if self.num_classes else None
 
-def build(cfg: Any, data: Dataset) -> GAN:
-    """`cfg` has the model group's keys; shapes and output range come from `data`."""
-    name = cfg["name"]
+
+def _choice(cfg: Any, key: str, options) -> str:
+    if cfg[key] not in options:
+        raise ConfigError(f"model.{key}={cfg[key]!r} is unknown; choose one of {', '.join(options)}.")
+    return cfg[key]
+
+
+def build(cfg: Any, data: Dataset, conditional: bool = False) -> GAN:
+    """`cfg` has the model group's keys; shapes and output range come from `data`.
+
+    conditional: condition G and D on the data's categories (`data.conditional=true`).
+    """
+    name = _choice(cfg, "name", NAMES)
+    _choice(cfg, "latent_dist", LATENT_DISTS)
     out_act = output_activation(data.value_range)
+    num_classes = 0
+    if conditional:
+        if not data.class_names:
+            raise ConfigError(f"data.conditional=true needs labelled data; data={data.name} has no "
+                              f"categories. Use data=fashion_mnist or data.conditional=false.")
+        num_classes = len(data.class_names)
+    head_init = nn.initializers.lecun_normal()
     if name == "dcgan":
         if not data.is_image or data.shape[0] % 4 or data.shape[1] % 4:
             raise ConfigError(f"model=dcgan needs images with height and width divisible by 4; "
                               f"data={data.name} has shape {data.shape}. Use model=mlp for it.")
-        g = dcgan.Generator(tuple(data.shape), out_act, cfg["width"], cfg["fc_width"], cfg["init_std"])
-        d = dcgan.Discriminator(cfg["width"], cfg["fc_width"], bool(cfg["d_batch_norm"]),
-                                cfg["leak"], cfg["init_std"])
-    elif name == "mlp":
-        for key in ("g_act", "d_act"):
-            if cfg[key] not in ACTIVATIONS:
-                raise ConfigError(f"model.{key}={cfg[key]!r} is unknown; choose one of "
-                                  f"{', '.join(ACTIVATIONS)}.")
-        g = mlp.Generator(tuple(data.shape), out_act, tuple(cfg["g_hidden"]), cfg["g_act"],
-                          bool(cfg["g_batch_norm"]))
-        d = mlp.Discriminator(tuple(cfg["d_hidden"]), cfg["d_act"])
+        g = dcgan.Generator(tuple(data.shape), out_act, cfg["width"], cfg["fc_width"], cfg["init_std"],
+                            num_classes)
+        trunk = dcgan.Discriminator(cfg["width"], cfg["fc_width"], bool(cfg["d_batch_norm"]),
+                                    cfg["leak"], cfg["init_std"])
+        head_init = nn.initializers.normal(cfg["init_std"])
+    elif name == "resnet":
+        if not data.is_image or data.shape[0] != data.shape[1] or data.shape[0] % 4:
+            raise ConfigError(f"model=resnet needs square images of side 28 or 32 (divisible by 4); "
+                              f"data={data.name} has shape {data.shape}.")
+        g = resnet.Generator(tuple(data.shape), out_act, cfg["g_width"], num_classes)
+        trunk = resnet.Discriminator(cfg["d_width"])
     else:
-        raise ConfigError(f"model.name={name!r} is unknown; choose one of {', '.join(NAMES)}.")
-    if cfg["latent_dist"] not in LATENT_DISTS:
-        raise ConfigError(f"model.latent_dist={cfg['latent_dist']!r} is unknown; choose one of "
-                          f"{', '.join(LATENT_DISTS)}.")
-    return GAN(g, d, int(cfg["latent_dim"]), cfg["latent_dist"])
+        _choice(cfg, "g_act", ACTIVATIONS)
+        _choice(cfg, "d_act", ACTIVATIONS)
+        g = mlp.Generator(tuple(data.shape), out_act, tuple(cfg["g_hidden"]), cfg["g_act"],
+                          bool(cfg["g_batch_norm"]), num_classes)
+        trunk = mlp.Discriminator(tuple(cfg["d_hidden"]), cfg["d_act"])
+    conditioning = _choice(cfg, "conditioning", CONDITIONINGS) if num_classes else None
+    d = Critic(trunk, num_classes=num_classes, conditioning=conditioning, head_init=head_init)
+    return GAN(g, d, int(cfg["latent_dim"]), cfg["latent_dist"], num_classes)
 
 
-__all__ = ["GAN", "build", "NAMES"]
+__all__ = ["GAN", "build", "NAMES", "Critic", "CriticOutput"]

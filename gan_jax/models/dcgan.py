@@ -2,8 +2,10 @@
 
 G: z -> FC1024-BN-ReLU -> FC (H/4)(W/4)128-BN-ReLU -> deconv64 4x4 s2-BN-ReLU -> deconv C 4x4 s2
    -> output activation.
-D: x -> conv64 4x4 s2-lReLU -> conv128 4x4 s2-[BN]-lReLU -> FC1024-[BN]-lReLU -> FC1 (logit).
-Any H, W divisible by 4 and any channel count C work (28x28x1, 32x32x3, ...).
+D: x -> conv64 4x4 s2-lReLU -> conv128 4x4 s2-[BN]-lReLU -> FC1024-[BN]-lReLU (the trunk here)
+   -> FC1 (logit, added by `critic.Critic`).
+Any H, W divisible by 4 and any channel count C work (28x28x1, 32x32x3, ...). With
+`num_classes > 0` the generator's batch norms become class-conditional (de Vries et al. 2017).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Callable
 import flax.linen as nn
 import jax
 
-from gan_jax.models.layers import Conv2x, ConvTranspose2x, batch_norm
+from gan_jax.models.layers import ConditionalBatchNorm, Conv2x, ConvTranspose2x, batch_norm
 
 
 class Generator(nn.Module):
@@ -22,21 +24,30 @@ class Generator(nn.Module):
     width: int = 64
     fc_width: int = 1024
     init_std: float = 0.02
+    num_classes: int = 0
 
     @nn.compact
-    def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+    def __call__(self, z: jax.Array, y: jax.Array | None = None, train: bool = True) -> jax.Array:
         h, w, c = self.out_shape
         init = nn.initializers.normal(self.init_std)
-        x = nn.relu(batch_norm(train)(nn.Dense(self.fc_width, kernel_init=init)(z)))
+
+        def norm(x):
+            if self.num_classes:
+                return ConditionalBatchNorm(self.num_classes)(x, y, train)
+            return batch_norm(train)(x)
+
+        x = nn.relu(norm(nn.Dense(self.fc_width, kernel_init=init)(z)))
         x = nn.Dense((h // 4) * (w // 4) * 2 * self.width, kernel_init=init)(x)
-        x = nn.relu(batch_norm(train)(x))
+        x = nn.relu(norm(x))
         x = x.reshape(z.shape[0], h // 4, w // 4, 2 * self.width)
-        x = nn.relu(batch_norm(train)(ConvTranspose2x(self.width, kernel_init=init)(x)))
+        x = nn.relu(norm(ConvTranspose2x(self.width, kernel_init=init)(x)))
         x = ConvTranspose2x(c, kernel_init=init)(x)
         return self.out_act(x)
 
 
 class Discriminator(nn.Module):
+    """The trunk: x -> FC1024 features."""
+
     width: int = 64
     fc_width: int = 1024
     batch_norm: bool = False
@@ -51,11 +62,5 @@ class Discriminator(nn.Module):
         x = act(Conv2x(self.width, kernel_init=init)(x))
         x = act(norm(Conv2x(2 * self.width, kernel_init=init)(x)))
         x = x.reshape(x.shape[0], -1)
-        x = act(norm(nn.Dense(self.fc_width, kernel_init=init)(x)))
-        return nn.Dense(1, kernel_init=init)(x)[:, 0]
-
-
-def check_shape(shape: tuple[int, ...]) -> None:
-    if len(shape) != 3 or shape[0] % 4 or shape[1] % 4:
-        raise ValueError(f"dcgan needs images with height and width divisible by 4, got {shape}")
+        return act(norm(nn.Dense(self.fc_width, kernel_init=init)(x)))
 

@@ -103,3 +103,27 @@ class ConvTranspose2x(Conv2x):
 def batch_norm(train: bool) -> nn.BatchNorm:
     """BatchNorm with PyTorch's defaults (momentum 0.1 there = 0.9 here, eps 1e-5)."""
     return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5)
+
+
+class ConditionalBatchNorm(nn.Module):
+    """BatchNorm whose gain and bias are looked up per class (de Vries et al. 2017; Miyato & Koyama 2018).
+
+    x is normalised with batch statistics (running averages at eval) but without a learnt affine
+    of its own; gamma[y] * xhat + beta[y] then follows, broadcast over any spatial dims, so
+    x may be [B, C] or [B, H, W, C]. y is int [B].
+    """
+
+    num_classes: int
+    momentum: float = 0.9
+    epsilon: float = 1e-5
+
+    @nn.compact
+    def __call__(self, x: jax.Array, y: jax.Array, train: bool) -> jax.Array:
+        c = x.shape[-1]
+        x = nn.BatchNorm(use_running_average=not train, momentum=self.momentum, epsilon=self.epsilon,
+                         use_scale=False, use_bias=False)(x)
+        # Gain starts at one and bias at zero, so every class begins as plain BatchNorm.
+        gamma = nn.Embed(self.num_classes, c, embedding_init=nn.initializers.ones, name="gain")(y)
+        beta = nn.Embed(self.num_classes, c, embedding_init=nn.initializers.zeros, name="bias")(y)
+        bshape = (x.shape[0],) + (1,) * (x.ndim - 2) + (c,)
+        return gamma.reshape(bshape) * x + beta.reshape(bshape)

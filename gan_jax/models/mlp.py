@@ -6,6 +6,7 @@ from typing import Callable, Sequence
 
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from gan_jax.models.layers import activation, batch_norm
@@ -17,10 +18,13 @@ class Generator(nn.Module):
     hidden: Sequence[int] = (128, 128)
     act: str = "leaky_relu"
     batch_norm: bool = False
+    num_classes: int = 0  # > 0: the one-hot label is appended to z (Mirza & Osindero 2014)
 
     @nn.compact
-    def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+    def __call__(self, z: jax.Array, y: jax.Array | None = None, train: bool = True) -> jax.Array:
         x = z
+        if self.num_classes:
+            x = jnp.concatenate([z, jax.nn.one_hot(y, self.num_classes, dtype=z.dtype)], axis=-1)
         for width in self.hidden:
             x = nn.Dense(width)(x)
             if self.batch_norm:
@@ -31,6 +35,8 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
+    """The trunk: x -> last hidden layer's features."""
+
     hidden: Sequence[int] = (128, 128)
     act: str = "leaky_relu"
 
@@ -39,4 +45,4 @@ class Discriminator(nn.Module):
         x = x.reshape(x.shape[0], -1)
         for width in self.hidden:
             x = activation(self.act)(nn.Dense(width)(x))
-        return nn.Dense(1)(x)[:, 0]
+        return x

@@ -8,9 +8,13 @@ from typing import Any, Callable
 import optax
 
 from gan_jax import data as data_lib
-from gan_jax import losses, models
+from gan_jax import losses, mitigations, models
 from gan_jax.config import validate
 from gan_jax.data.spec import Dataset
+from gan_jax.errors import ConfigError
+from gan_jax.mitigations import penalties
+from gan_jax.mitigations.acgan import build_acgan
+from gan_jax.mitigations.base import Mitigation
 from gan_jax.models import GAN
 from gan_jax.training import optim
 from gan_jax.training.state import GANState, init_state
@@ -23,21 +27,59 @@ class Setup:
     gan: GAN
     g_opt: optax.GradientTransformation
     d_opt: optax.GradientTransformation
+    pieces: tuple[Mitigation, ...]  # selected mitigations plus loss/conditioning terms
     step: Callable  # pure step(state, data_arrays) -> (state, metrics)
     cfg: Any
 
     def init_state(self) -> GANState:
+        extras = {m.name: m.init_state() for m in self.pieces if m.init_state}
         return init_state(self.gan, self.data.shape, self.g_opt, self.d_opt, int(self.cfg["seed"]),
-                          float(self.cfg["optim"]["ema_decay"]) > 0)
+                          float(self.cfg["optim"]["ema_decay"]) > 0,
+                          int(self.cfg["trainer"]["batch_size"]), extras)
+
+
+def loss_pieces(cfg: Any, selected: dict) -> tuple[tuple[Mitigation, ...], float | None]:
+    """What the loss config adds beyond logits: WGAN-GP's penalty, WGAN's weight clipping."""
+    name = cfg["name"]
+    if name == "wgan_gp":
+        if "wgan_gp" in selected:
+            raise ConfigError("loss=wgan_gp already includes the gradient penalty; drop "
+                              "mitigation=wgan_gp or use loss=wasserstein with it.")
+        return (penalties.build_wgan_gp({"weight": cfg["gp_weight"]}, None, 0, prefix="loss"),), None
+    if name == "wasserstein":
+        clip = float(cfg["clip"])
+        if clip <= 0:
+            raise ConfigError(f"loss.clip={clip} must be positive (WGAN uses 0.01).")
+        return (), clip
+    return (), None
+
+
+def apply_model_changes(gan: GAN, pieces) -> GAN:
+    """Critic edits (packing, minibatch layers) first, then wrappers (spectral norm)."""
+    d, g = gan.discriminator, gan.generator
+    for m in pieces:
+        d = m.edit_critic(d) if m.edit_critic else d
+    for m in pieces:
+        d = m.wrap_discriminator(d) if m.wrap_discriminator else d
+        g = m.wrap_generator(g) if m.wrap_generator else g
+    return dataclasses.replace(gan, generator=g, discriminator=d)
 
 
 def build(cfg: Any) -> Setup:
-    """Validate `cfg` (a mapping with data/model/loss/optim/trainer/seed) and build the run."""
+    """Validate `cfg` (a mapping with data/model/loss/optim/trainer/mitigation/seed) and build."""
     validate(cfg)
+    batch_size = int(cfg["trainer"]["batch_size"])
     data = data_lib.build(cfg["data"])
-    gan = models.build(cfg["model"], data)
-    g_opt, d_opt = optim.build(cfg["optim"])
+    gan = models.build(cfg["model"], data, bool(cfg["data"].get("conditional", False)))
+    selected = dict(cfg.get("mitigation") or {})
+    pieces = mitigations.build(selected, data, batch_size)
+    extra, clip = loss_pieces(cfg["loss"], selected)
+    pieces += extra
+    if gan.discriminator.conditioning == "acgan":
+        pieces += (build_acgan(float(cfg["model"]["acgan_weight"])),)
+    gan = apply_model_changes(gan, pieces)
+    g_opt, d_opt = optim.build(cfg["optim"], clip)
     step = make_train_step(gan, losses.get(cfg["loss"]["name"]), data.sample, g_opt, d_opt,
-                           int(cfg["trainer"]["batch_size"]), int(cfg["optim"]["n_critic"]),
-                           float(cfg["optim"]["ema_decay"]))
-    return Setup(data, gan, g_opt, d_opt, step, cfg)
+                           batch_size, int(cfg["optim"]["n_critic"]),
+                           float(cfg["optim"]["ema_decay"]), pieces)
+    return Setup(data, gan, g_opt, d_opt, pieces, step, cfg)

@@ -23,6 +23,7 @@ class GANState:
     g_opt: Any               # optax states
     d_opt: Any
     ema_params: Any          # EMA of g_params, or None when disabled
+    extras: Any = None       # mitigations' own state, {name: pytree} (e.g. LeCam's anchors)
 
 
 def split_variables(variables: dict) -> tuple[Any, dict]:
@@ -31,32 +32,42 @@ def split_variables(variables: dict) -> tuple[Any, dict]:
 
 
 def init_state(gan: GAN, shape: tuple[int, ...], g_opt: optax.GradientTransformation,
-               d_opt: optax.GradientTransformation, seed: int, use_ema: bool) -> GANState:
-    """Initialise parameters and optimizer states from `seed` (deterministically)."""
+               d_opt: optax.GradientTransformation, seed: int, use_ema: bool,
+               batch_size: int = 2, extras: Any = None) -> GANState:
+    """Initialise parameters and optimizer states from `seed` (deterministically).
+
+    The models are initialised on a batch of `batch_size` (packing and minibatch layers need
+    the training batch's size); parameters do not depend on it.
+    """
     init_key, train_key = jax.random.split(jax.random.PRNGKey(seed))
     kg, kd = jax.random.split(init_key)
-    z = jnp.zeros((2, gan.latent_dim), jnp.float32)
-    x = jnp.zeros((2, *shape), jnp.float32)
-    g_params, g_state = split_variables(gan.generator.init(kg, z, train=True))
-    d_params, d_state = split_variables(gan.discriminator.init(kd, x, train=True))
+    z = jnp.zeros((batch_size, gan.latent_dim), jnp.float32)
+    x = jnp.zeros((batch_size, *shape), jnp.float32)
+    y = jnp.zeros((batch_size,), jnp.int32) if gan.num_classes else None
+    g_params, g_state = split_variables(gan.generator.init(kg, z, y, train=True))
+    d_params, d_state = split_variables(gan.discriminator.init(kd, x, y, train=True))
     return GANState(
         step=jnp.zeros((), jnp.int32), key=train_key,
         g_params=g_params, g_state=g_state, d_params=d_params, d_state=d_state,
         g_opt=g_opt.init(g_params), d_opt=d_opt.init(d_params),
         ema_params=jax.tree_util.tree_map(jnp.copy, g_params) if use_ema else None,
+        extras=extras if extras is not None else {},
     )
 
 
-def apply_model(module, params, collections: dict, x: jax.Array, train: bool):
-    """Apply a flax module; in training mode also return its updated mutable collections."""
+def apply_model(module, params, collections: dict, x: jax.Array, y: jax.Array | None = None, *,
+                train: bool):
+    """Apply a generator or critic to x (labels y when conditional); in training mode also
+    return its updated mutable collections."""
     variables = {"params": params, **collections}
     if train and collections:
-        out, updated = module.apply(variables, x, train=True, mutable=list(collections))
+        out, updated = module.apply(variables, x, y, train=True, mutable=list(collections))
         return out, dict(updated)
-    return module.apply(variables, x, train=train), collections
+    return module.apply(variables, x, y, train=train), collections
 
 
-def generate(gan: GAN, state: GANState, z: jax.Array, use_ema: bool = True) -> jax.Array:
+def generate(gan: GAN, state: GANState, z: jax.Array, y: jax.Array | None = None,
+             use_ema: bool = True) -> jax.Array:
     """Samples for evaluation: EMA weights when present, batch norm in inference mode."""
     params = state.ema_params if (use_ema and state.ema_params is not None) else state.g_params
-    return apply_model(gan.generator, params, state.g_state, z, train=False)[0]
+    return apply_model(gan.generator, params, state.g_state, z, y, train=False)[0]
