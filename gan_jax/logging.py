@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import pathlib
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw
 from tensorboardX import SummaryWriter
+from tensorboardX.summary import hparams as hparams_summary
 
 
 def image_grid(images: np.ndarray, value_range=(0.0, 1.0), ncol: int | None = None,
@@ -48,6 +49,31 @@ def scatter_image(points: np.ndarray, modes: np.ndarray | None = None, size: int
     return np.asarray(img)
 
 
+def label_rows(grid: np.ndarray, names: Sequence[str], width: int = 80, pad: int = 2) -> np.ndarray:
+    """Write `names[i]` left of row i of an `image_grid` (rows of equal height)."""
+    row = (grid.shape[0] - pad) / len(names)
+    img = Image.new("RGB", (width + grid.shape[1], grid.shape[0]), "white")
+    img.paste(Image.fromarray(grid), (width, 0))
+    draw = ImageDraw.Draw(img)
+    for i, name in enumerate(names):
+        draw.text((4, pad + i * row + row / 2 - 6), name, fill=(0, 0, 0))
+    return np.asarray(img)
+
+
+def flat_hparams(cfg: Mapping, prefix: str = "") -> dict[str, bool | str | float | int]:
+    """Nested config -> {"optim.lr": 2e-4, ...} with values TensorBoard's HParams accepts."""
+    out: dict[str, bool | str | float | int] = {}
+    for key, value in cfg.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flat_hparams(value, name + "."))
+        elif isinstance(value, (bool, str, int, float)):
+            out[name] = value
+        else:  # None, lists
+            out[name] = str(value)
+    return out
+
+
 def save_png(path: str | pathlib.Path, image: np.ndarray) -> None:
     Image.fromarray(image).save(path)
 
@@ -67,6 +93,12 @@ class Logger:
 
     def text(self, name: str, text: str, step: int = 0) -> None:
         self.writer.add_text(name, text, step)
+
+    def hparams(self, hparams: Mapping[str, bool | str | float | int], metric_names) -> None:
+        """This run's hyperparameters for the HParams dashboard; its metrics are the scalars
+        already logged under `metric_names` (one run per directory, so a sweep is one table)."""
+        for summary in hparams_summary(dict(hparams), {name: 0.0 for name in metric_names}):
+            self.writer.file_writer.add_summary(summary)
 
     def close(self) -> None:
         self.writer.close()

@@ -56,13 +56,25 @@ def test_trains_and_refuses_to_overwrite(tmp_path):
     assert json.loads((run_dir / "summary.json").read_text())["step"] == 300
 
 
-def test_multirun_sweep_writes_one_run_per_combination(tmp_path):
+def hparams_of(tb_dir) -> dict:
+    """The HParams dashboard's view of one run: its session's hyperparameters."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams import plugin_data_pb2
+    events = EventAccumulator(str(tb_dir))
+    events.Reload()
+    content = events.PluginTagToContent("hparams")["_hparams_/session_start_info"]
+    info = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info
+    return {k: v.string_value or v.number_value for k, v in info.hparams.items()}
+
+
+def test_multirun_over_loss_and_mitigation_gives_one_tensorboard_run_each(tmp_path):
     sweep_dir = tmp_path / "sweep"
-    r = run_cli("-m", *TINY_RING, *EVERY_100, "trainer.steps=100", "optim.lr=1e-4,1e-3",
-                f"hydra.sweep.dir={sweep_dir}")
+    grid = [o.replace("data=ring", "data=grid") for o in TINY_RING]
+    r = run_cli("-m", *grid, *EVERY_100, "trainer.steps=100", "loss=non_saturating,hinge",
+                "mitigation=[],[pacgan,r1]", f"hydra.sweep.dir={sweep_dir}")
     assert r.returncode == 0, r.stderr
     summaries = sorted(sweep_dir.glob("*/summary.json"))
-    assert len(summaries) == 2
-    lrs = sorted(json.loads((s.parent / "config.json").read_text())["optim"]["lr"] for s in summaries)
-    assert lrs == [1e-4, 1e-3]
+    assert len(summaries) == 4
     assert all(json.loads(s.read_text())["status"] == "completed" for s in summaries)
+    combos = {(h["loss.name"], h["mitigations"]) for h in (hparams_of(s.parent / "tb") for s in summaries)}
+    assert combos == {(loss, m) for loss in ("non_saturating", "hinge") for m in ("none", "pacgan+r1")}

@@ -28,6 +28,9 @@ class Checkpoints:
     def latest_step(self) -> int | None:
         return self._manager.latest_step()
 
+    def all_steps(self) -> list[int]:
+        return list(self._manager.all_steps())
+
     def save(self, step: int, state) -> None:
         if not bool(all_finite(state)):
             raise FloatingPointError(f"refusing to checkpoint step {step}: state has NaN/inf")

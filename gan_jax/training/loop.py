@@ -9,11 +9,12 @@ import time
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
 from gan_jax.errors import ConfigError, DivergenceError
-from gan_jax.logging import Logger, image_grid, save_png, scatter_image
+from gan_jax.logging import Logger, flat_hparams, image_grid, label_rows, save_png, scatter_image
 from gan_jax.metrics.mixtures import mode_metrics
 from gan_jax.training import setup as setup_lib
 from gan_jax.training.checkpoint import Checkpoints
@@ -40,10 +41,14 @@ class Run:
         self.ckpt = Checkpoints(self.checkpoints_dir, int(self.t["keep_checkpoints"]))
         self.logger = Logger(self.dir)
         base = jax.random.PRNGKey(int(cfg["seed"]))
-        self.sample_z = self.setup.gan.sample_latent(jax.random.fold_in(base, SAMPLE_KEY_TAG), 64)
+        gan = self.setup.gan
+        # Conditional: one row of 8 per category; unconditional: an 8x8 grid.
+        n = 8 * gan.num_classes if gan.num_classes else 64
+        self.sample_z = gan.sample_latent(jax.random.fold_in(base, SAMPLE_KEY_TAG), n)
+        self.sample_y = jnp.repeat(jnp.arange(gan.num_classes), 8) if gan.num_classes else None
         self.eval_key = jax.random.fold_in(base, EVAL_KEY_TAG)
         self._chunks: dict[int, Any] = {}
-        self._generate = jax.jit(lambda state, z: generate(self.setup.gan, state, z))
+        self._generate = jax.jit(lambda state, z, y=None: generate(self.setup.gan, state, z, y))
 
     def _check_resume(self) -> None:
         has_ckpt = self.checkpoints_dir.is_dir() and any(
@@ -78,10 +83,12 @@ class Run:
         return state
 
     def log_samples(self, state: GANState, step: int) -> np.ndarray:
-        samples = np.asarray(self._generate(state, self.sample_z))
+        samples = np.asarray(self._generate(state, self.sample_z, self.sample_y))
         data = self.setup.data
         if data.is_image:
             image = image_grid(samples, data.value_range, ncol=8)
+            if self.sample_y is not None:
+                image = label_rows(image, data.class_names)
         else:
             z = self.setup.gan.sample_latent(self.eval_key, int(self.t["eval_samples"]))
             image = scatter_image(np.asarray(self._generate(state, z)), data.modes)
@@ -162,6 +169,9 @@ def train(cfg: dict, run_dir: str | pathlib.Path) -> dict:
                        steps_per_second=round((step - start_step) / elapsed, 3) if elapsed > 0 else math.nan,
                        metrics=final_metrics, eval=evals, latest_checkpoint=run.ckpt.latest_step())
         (run.dir / "summary.json").write_text(json.dumps(summary, indent=2))
+        hparams = flat_hparams({k: v for k, v in cfg.items() if k != "trainer"})
+        hparams["mitigations"] = "+".join(cfg.get("mitigation") or {}) or "none"
+        run.logger.hparams(hparams, [*final_metrics, *evals])
         run.logger.close()
         run.ckpt.close()
     return summary

@@ -1,0 +1,145 @@
+"""Draw samples from a trained run: `python -m gan_jax.sample run_dir=RUN [key=value ...]`.
+
+    python -m gan_jax.sample run_dir=runs/default_5k                    # 64 samples -> PNG grid
+    python -m gan_jax.sample run_dir=runs/cond n=16 category=Sneaker npy=true
+    python -m gan_jax.sample run_dir=runs/cond interpolate=true n=8     # 8 rows of z1 -> z2
+
+Options: n, category (a class name or index; conditional runs), seed, step (checkpoint; the
+latest by default), ema (use the EMA generator when the run has one), interpolate, steps
+(columns of an interpolation), npy (also write the raw array), out (PNG path; by default
+`<run_dir>/samples/<description>.png`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import pathlib
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from omegaconf import OmegaConf
+from omegaconf.errors import ConfigKeyError
+
+from gan_jax.errors import ConfigError, UserError
+from gan_jax.logging import image_grid, save_png, scatter_image
+from gan_jax.training import setup as setup_lib
+from gan_jax.training.checkpoint import Checkpoints
+from gan_jax.training.state import generate
+
+
+@dataclasses.dataclass
+class SampleConfig:
+    run_dir: str = "???"
+    n: int = 64
+    category: str | None = None
+    seed: int = 0
+    step: int | None = None
+    ema: bool = True
+    interpolate: bool = False
+    steps: int = 8
+    npy: bool = False
+    out: str | None = None
+
+
+def parse(argv: list[str]) -> SampleConfig:
+    try:
+        cfg = OmegaConf.merge(OmegaConf.structured(SampleConfig), OmegaConf.from_cli(argv))
+        cfg = OmegaConf.to_object(cfg)
+    except ConfigKeyError as e:
+        raise ConfigError(f"{e.msg.splitlines()[0]}; options are "
+                          f"{', '.join(f.name for f in dataclasses.fields(SampleConfig))}.") from e
+    except Exception as e:  # missing run_dir, wrong types
+        raise ConfigError(f"{str(e).splitlines()[0]}. Usage: python -m gan_jax.sample "
+                          f"run_dir=RUN [n=64] [category=NAME] [interpolate=true] [npy=true]") from e
+    if cfg.n <= 0 or cfg.steps < 2:
+        raise ConfigError(f"n={cfg.n} must be positive and steps={cfg.steps} at least 2.")
+    return cfg
+
+
+def category_index(category: str | None, class_names: tuple[str, ...], num_classes: int) -> int | None:
+    if category is None:
+        return None
+    if not num_classes:
+        raise ConfigError(f"category={category} needs a run trained with data.conditional=true; "
+                          f"this one is unconditional.")
+    if category.isdigit() and int(category) < num_classes:
+        return int(category)
+    lowered = [c.lower() for c in class_names]
+    if category.lower() not in lowered:
+        raise ConfigError(f"category={category!r} is unknown; choose one of {', '.join(class_names)} "
+                          f"or an index 0-{num_classes - 1}.")
+    return lowered.index(category.lower())
+
+
+def latents(gan, key, cfg: SampleConfig) -> jax.Array:
+    """n latents, or n rows of `steps` points on the segment between two random latents."""
+    if not cfg.interpolate:
+        return gan.sample_latent(key, cfg.n)
+    k1, k2 = jax.random.split(key)
+    z1, z2 = gan.sample_latent(k1, cfg.n), gan.sample_latent(k2, cfg.n)
+    t = jnp.linspace(0.0, 1.0, cfg.steps)[None, :, None]
+    return ((1 - t) * z1[:, None] + t * z2[:, None]).reshape(cfg.n * cfg.steps, -1)
+
+
+def sample(cfg: SampleConfig) -> dict:
+    run_dir = pathlib.Path(cfg.run_dir)
+    saved = run_dir / "config.json"
+    if not saved.is_file():
+        raise ConfigError(f"run_dir={run_dir} has no config.json; point it at a training run "
+                          f"directory (the one holding checkpoints/).")
+    setup = setup_lib.build(json.loads(saved.read_text()))
+    gan, data = setup.gan, setup.data
+    ckpt_dir = run_dir / "checkpoints"
+    if not ckpt_dir.is_dir() or not any(p.name.isdigit() for p in ckpt_dir.iterdir()):
+        raise ConfigError(f"{ckpt_dir} holds no checkpoint yet.")
+    ckpt = Checkpoints(ckpt_dir)
+    try:
+        if cfg.step is not None and cfg.step not in ckpt.all_steps():
+            raise ConfigError(f"step={cfg.step} is not saved; saved steps: {ckpt.all_steps()}.")
+        state = ckpt.restore(jax.eval_shape(setup.init_state), cfg.step)
+    finally:
+        ckpt.close()
+
+    label = category_index(cfg.category, data.class_names, gan.num_classes)
+    key = jax.random.PRNGKey(cfg.seed)
+    z = latents(gan, key, cfg)
+    y = None
+    if gan.num_classes:  # conditional: the asked category, else uniform labels
+        y = (jnp.full((z.shape[0],), label, jnp.int32) if label is not None
+             else jnp.repeat(gan.sample_labels(jax.random.fold_in(key, 1), cfg.n),
+                             cfg.steps if cfg.interpolate else 1))
+    x = np.asarray(jax.jit(lambda s, z, y: generate(gan, s, z, y, cfg.ema))(state, z, y))
+
+    name = f"step{int(state.step)}_n{cfg.n}" + (f"_{data.class_names[label]}" if label is not None else "")
+    name += "_interp" if cfg.interpolate else ""
+    out = pathlib.Path(cfg.out) if cfg.out else run_dir / "samples" / f"{name}.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if data.is_image:
+        image = image_grid(x, data.value_range, ncol=cfg.steps if cfg.interpolate else None)
+    else:
+        image = scatter_image(x, data.modes)
+    save_png(out, image)
+    written = {"png": str(out)}
+    if cfg.npy:
+        np.save(out.with_suffix(".npy"), x)
+        written["npy"] = str(out.with_suffix(".npy"))
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.getLogger("absl").setLevel(logging.WARNING)
+    try:
+        written = sample(parse(sys.argv[1:] if argv is None else argv))
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print("wrote " + ", ".join(written.values()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
