@@ -74,7 +74,7 @@ def build_spectral_norm(cfg, data, batch_size) -> Mitigation:
 
     def log(i: TermInputs):
         found = sigmas(i.d_state)  # sigma of the raw weights, i.e. what each layer is divided by
-        return {"max_sigma": jnp.max(jnp.stack(found))} if found else {}
+        return {"d_max_sigma": jnp.max(jnp.stack(found))} if found else {}
 
     return Mitigation("spectral_norm", wrap_discriminator=wrap,
                       wrap_generator=wrap if cfg["generator"] else None, log=log)
@@ -93,7 +93,8 @@ class MinibatchStd(nn.Module):
         b = h.shape[0]
         g = min(self.group_size, b)
         if b % g:
-            raise ValueError(f"minibatch_std group_size={g} must divide the batch ({b})")
+            raise ValueError(f"mitigation.minibatch_std.group_size={g} must divide the batch D sees "
+                             f"({b}: trainer.batch_size / mitigation.pacgan.m when packing)")
         std = jnp.sqrt(jnp.var(h.reshape(g, b // g, -1), axis=0) + 1e-8)   # [B/g, F]
         feature = jnp.tile(jnp.mean(std, axis=-1), g)[:, None]              # [B, 1]
         return jnp.concatenate([h, feature], axis=-1)

@@ -13,7 +13,9 @@ from gan_jax.mitigations.base import Mitigation, TermInputs
 def build_diffaugment(cfg, data, batch_size) -> Mitigation:
     """DiffAugment (Zhao et al. 2020): the same random, differentiable augmentation policy on real
     and fake images in both players' updates, so G receives gradients through it."""
-    policy = tuple(p.strip() for p in str(cfg["policy"]).split(",") if p.strip())
+    raw = cfg["policy"]  # "color,translation" or a list [color, translation]
+    parts = raw.split(",") if isinstance(raw, str) else list(raw)
+    policy = tuple(p.strip() for p in parts if p.strip())
     if not data.is_image:
         raise ConfigError(f"mitigation=diffaugment augments images; data={data.name} holds "
                           f"points. Use mitigation=instance_noise or bcr for 2D data.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable
 
+import jax
 import optax
 
 from gan_jax import data as data_lib
@@ -82,4 +83,9 @@ def build(cfg: Any) -> Setup:
     step = make_train_step(gan, losses.get(cfg["loss"]["name"]), data.sample, g_opt, d_opt,
                            batch_size, int(cfg["optim"]["n_critic"]),
                            float(cfg["optim"]["ema_decay"]), pieces)
-    return Setup(data, gan, g_opt, d_opt, pieces, step, cfg)
+    setup = Setup(data, gan, g_opt, d_opt, pieces, step, cfg)
+    try:  # shapes only, nothing computed: catches settings that only clash inside the models
+        jax.eval_shape(setup.init_state)
+    except ValueError as e:
+        raise ConfigError(f"the models cannot be built with this config: {e}") from e
+    return setup

@@ -97,3 +97,10 @@ def test_every_mitigation_config_has_a_builder_and_combines():
 def test_unknown_mitigation_is_named():
     with pytest.raises(ConfigError, match="unknown mitigation"):
         mitigations.build({"pacgun": {}}, None, 64)
+
+
+def test_settings_that_clash_inside_the_models_are_config_errors():
+    # 12 / pacgan m=2 = 6 inputs per D batch, which group_size=4 does not divide.
+    with pytest.raises(ConfigError, match="mitigation.minibatch_std.group_size"):
+        setup_lib.build(make_cfg([o.replace("batch_size=32", "batch_size=12") for o in TINY_RING]
+                                 + ["mitigation=[pacgan,minibatch_std]"]))

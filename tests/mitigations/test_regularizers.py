@@ -83,6 +83,8 @@ def test_diffaugment_is_the_policy_and_needs_images():
     key = jax.random.PRNGKey(2)
     np.testing.assert_array_equal(m.transform_input(key, x, 0),
                                   augment.diff_augment(key, x, ("translation", "cutout")))
+    as_list = inputs.build_diffaugment({"policy": ["translation", "cutout"]}, IMAGES, 8)
+    np.testing.assert_array_equal(as_list.transform_input(key, x, 0), m.transform_input(key, x, 0))
     with pytest.raises(ConfigError, match="augments images"):
         inputs.build_diffaugment({"policy": "color"}, POINTS, 8)
     with pytest.raises(ConfigError, match="policy"):
