@@ -21,9 +21,14 @@ def final_state(cfg, run_dir):
     return state
 
 
-@pytest.mark.parametrize("model", ["ring", "dcgan"])
+# Mitigations with state of their own (LeCam anchors, spectral-norm vectors, a step schedule).
+STATEFUL = ["mitigation=[lecam,spectral_norm,instance_noise]"]
+
+
+@pytest.mark.parametrize("model", ["ring", "ring_stateful_mitigations", "dcgan"])
 def test_resume_is_bit_identical(tmp_path, fake_fmnist, model):
-    base = (TINY_RING if model == "ring" else TINY_DCGAN + [f"data.root={fake_fmnist}"]) + SCHEDULE
+    base = {"ring": TINY_RING, "ring_stateful_mitigations": TINY_RING + STATEFUL,
+            "dcgan": TINY_DCGAN + [f"data.root={fake_fmnist}"]}[model] + SCHEDULE
     straight = make_cfg(base + ["trainer.steps=2000"])
     train(straight, tmp_path / "straight")
 
