@@ -2,9 +2,10 @@
 
     python -m gan_jax.sample run_dir=runs/default_5k                    # 64 samples -> PNG grid
     python -m gan_jax.sample run_dir=runs/cond n=16 category=Sneaker npy=true
+    python -m gan_jax.sample run_dir=runs/cond n=8 category=all            # a named row per category
     python -m gan_jax.sample run_dir=runs/cond interpolate=true n=8     # 8 rows of z1 -> z2
 
-Options: n, category (a class name or index; conditional runs), seed, step (checkpoint; the
+Options: n, category (a class name, an index, or `all` for n per category; conditional runs), seed, step (checkpoint; the
 latest by default), ema (use the EMA generator when the run has one), interpolate, steps
 (columns of an interpolation), npy (also write the raw array), out (PNG path; by default
 `<run_dir>/samples/<description>.png`).
@@ -25,7 +26,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import ConfigKeyError
 
 from gan_jax.errors import ConfigError, UserError
-from gan_jax.logging import image_grid, save_png, scatter_image
+from gan_jax.logging import image_grid, label_rows, save_png, scatter_image
 from gan_jax.training import setup as setup_lib
 from gan_jax.training.checkpoint import Checkpoints
 from gan_jax.training.state import generate
@@ -104,22 +105,34 @@ def sample(cfg: SampleConfig) -> dict:
     finally:
         ckpt.close()
 
-    label = category_index(cfg.category, data.class_names, gan.num_classes)
+    every = (cfg.category or "").lower() == "all"  # one row of n per category
+    if every and (not gan.num_classes or cfg.interpolate):
+        raise ConfigError("category=all needs a run trained with data.conditional=true and no "
+                          "interpolate=true.")
+    label = None if every else category_index(cfg.category, data.class_names, gan.num_classes)
     key = jax.random.PRNGKey(cfg.seed)
-    z = latents(gan, key, cfg)
     y = None
-    if gan.num_classes:  # conditional: the asked category, else uniform labels
-        y = (jnp.full((z.shape[0],), label, jnp.int32) if label is not None
-             else jnp.repeat(gan.sample_labels(jax.random.fold_in(key, 1), cfg.n),
-                             cfg.steps if cfg.interpolate else 1))
+    if every:
+        z = gan.sample_latent(key, cfg.n * gan.num_classes)
+        y = jnp.repeat(jnp.arange(gan.num_classes), cfg.n)
+    else:
+        z = latents(gan, key, cfg)
+        if gan.num_classes:  # conditional: the asked category, else uniform labels
+            y = (jnp.full((z.shape[0],), label, jnp.int32) if label is not None
+                 else jnp.repeat(gan.sample_labels(jax.random.fold_in(key, 1), cfg.n),
+                                 cfg.steps if cfg.interpolate else 1))
     x = np.asarray(jax.jit(lambda s, z, y: generate(gan, s, z, y, cfg.ema))(state, z, y))
 
-    name = f"step{int(state.step)}_n{cfg.n}" + (f"_{data.class_names[label]}" if label is not None else "")
+    name = f"step{int(state.step)}_n{cfg.n}"
+    name += "_all" if every else (f"_{data.class_names[label]}" if label is not None else "")
     name += "_interp" if cfg.interpolate else ""
     out = pathlib.Path(cfg.out) if cfg.out else run_dir / "samples" / f"{name}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     if data.is_image:
-        image = image_grid(x, data.value_range, ncol=cfg.steps if cfg.interpolate else None)
+        ncol = cfg.steps if cfg.interpolate else (cfg.n if every else None)
+        image = image_grid(x, data.value_range, ncol=ncol)
+        if every:
+            image = label_rows(image, data.class_names)
     else:
         image = scatter_image(x, data.modes)
     save_png(out, image)

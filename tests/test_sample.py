@@ -45,6 +45,13 @@ def test_category_samples_come_from_the_ema_generator(run_dir):
     assert not np.allclose(x, generate(setup.gan, state, z, y, use_ema=False), atol=1e-6)
 
 
+def test_all_categories_give_one_named_row_each(run_dir):
+    assert sample.main([f"run_dir={run_dir}", "n=3", "category=all", "npy=true"]) == 0
+    x = np.load(run_dir / "samples" / "step20_n3_all.npy")
+    assert x.shape == (30, 28, 28, 1)  # 10 categories x 3
+    assert (run_dir / "samples" / "step20_n3_all.png").is_file()
+
+
 def test_interpolation_rows_run_between_two_latents():
     gan = type("G", (), {"sample_latent": lambda self, k, n: jax.random.normal(k, (n, 3))})()
     cfg = sample.SampleConfig(run_dir="x", n=2, interpolate=True, steps=5)
