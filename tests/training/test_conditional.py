@@ -31,7 +31,9 @@ def test_conditional_dcgan_trains_and_depends_on_the_label(conditioning, fake_fm
 
 def test_conditional_needs_labels_and_no_packing(fake_fmnist):
     with pytest.raises(ConfigError, match="data.conditional=true needs labelled data"):
-        setup_lib.build(make_cfg(TINY_RING + ["data.conditional=true"]))
+        cfg = make_cfg(TINY_RING)  # the mixtures' configs have no data.conditional key at all
+        cfg["data"]["conditional"] = True
+        setup_lib.build(cfg)
     with pytest.raises(ConfigError, match="pacgan"):
         setup_lib.build(make_cfg(TINY_DCGAN + [f"data.root={fake_fmnist}", "data.conditional=true",
                                                "mitigation=[pacgan]"]))
