@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 def test_default_run_on_real_fashion_mnist(tmp_path):
     run_dir = tmp_path / "run"
     r = run_cli("trainer.steps=200", "trainer.log_every=50", "trainer.sample_every=100",
-                "trainer.checkpoint_every=100", f"hydra.run.dir={run_dir}")
+                "trainer.checkpoint_every=100", f"hydra.run.dir={run_dir}", optimized=True)
     assert r.returncode == 0, r.stderr
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "completed" and summary["step"] == 200

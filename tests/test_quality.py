@@ -10,7 +10,8 @@ pytestmark = pytest.mark.slow
 
 
 def test_ring_mlp_reaches_high_quality_samples(tmp_path):
-    r = run_cli("experiment=ring_mlp", "trainer.progress=false", f"hydra.run.dir={tmp_path / 'run'}")
+    r = run_cli("experiment=ring_mlp", "trainer.progress=false", f"hydra.run.dir={tmp_path / 'run'}",
+                optimized=True)
     assert r.returncode == 0, r.stderr
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["step"] == 20000

@@ -7,11 +7,15 @@ import sys
 
 import pytest
 
-from tests.conftest import EVERY_100, ROOT, TINY_RING
+from tests.conftest import EVERY_100, FAST_COMPILE, ROOT, TINY_RING
 
 
-def run_cli(*overrides, cwd=ROOT):
+def run_cli(*overrides, cwd=ROOT, optimized=False):
+    """`python -m gan_jax.train` in a subprocess; `optimized` compiles as a user would (slower to
+    compile, faster to run: for runs of thousands of steps)."""
     env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
+    if optimized:
+        env["XLA_FLAGS"] = env.get("XLA_FLAGS", "").replace(FAST_COMPILE, "").strip()
     return subprocess.run([sys.executable, "-m", "gan_jax.train", *overrides], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
 

@@ -39,6 +39,7 @@ def test_each_mitigation_trains_on_the_ring_and_logs_its_scalars(name):
     assert any(k.startswith(f"mitigation/{name}/") for k in metrics), sorted(metrics)
 
 
+@pytest.mark.slow  # ~40 s of compilation; the augmentations themselves are unit-tested
 def test_diffaugment_trains_on_images(fake_fmnist):
     _, _, metrics = run_steps(TINY_DCGAN + [f"data.root={fake_fmnist}", "mitigation=[diffaugment]"])
     assert_finite(metrics)

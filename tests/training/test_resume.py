@@ -25,7 +25,8 @@ def final_state(cfg, run_dir):
 STATEFUL = ["mitigation=[lecam,spectral_norm,instance_noise]"]
 
 
-@pytest.mark.parametrize("model", ["ring", "ring_stateful_mitigations", "dcgan"])
+@pytest.mark.parametrize("model", ["ring", "ring_stateful_mitigations",
+                                   pytest.param("dcgan", marks=pytest.mark.slow)])
 def test_resume_is_bit_identical(tmp_path, fake_fmnist, model):
     base = {"ring": TINY_RING, "ring_stateful_mitigations": TINY_RING + STATEFUL,
             "dcgan": TINY_DCGAN + [f"data.root={fake_fmnist}"]}[model] + SCHEDULE
