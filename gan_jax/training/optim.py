@@ -29,11 +29,18 @@ def clip_weights(limit: float) -> optax.GradientTransformation:
     return optax.GradientTransformation(lambda params: optax.EmptyState(), update)
 
 
-def build(cfg: Any, d_weight_clip: float | None = None
+# sqrt(v + eps_root) instead of sqrt(v): finite derivatives where a gradient is exactly 0 (e.g.
+# the D head's bias under relativistic losses), needed when G differentiates through D's update.
+DIFFERENTIABLE_EPS_ROOT = 1e-16
+
+
+def build(cfg: Any, d_weight_clip: float | None = None, differentiable_d: bool = False
           ) -> tuple[optax.GradientTransformation, optax.GradientTransformation]:
+    """Adam for G and D; `differentiable_d` when D's update is differentiated (unrolled GAN)."""
     g_lr, d_lr = learning_rates(cfg)
-    make = lambda lr: optax.adam(lr, b1=float(cfg["beta1"]), b2=float(cfg["beta2"]))  # noqa: E731
-    d_opt = make(d_lr)
+    make = lambda lr, eps_root=0.0: optax.adam(  # noqa: E731
+        lr, b1=float(cfg["beta1"]), b2=float(cfg["beta2"]), eps_root=eps_root)
+    d_opt = make(d_lr, DIFFERENTIABLE_EPS_ROOT if differentiable_d else 0.0)
     if d_weight_clip is not None:
         d_opt = optax.chain(d_opt, clip_weights(d_weight_clip))
     return make(g_lr), d_opt

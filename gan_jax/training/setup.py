@@ -79,7 +79,8 @@ def build(cfg: Any) -> Setup:
     if gan.discriminator.conditioning == "acgan":
         pieces += (build_acgan(float(cfg["model"]["acgan_weight"])),)
     gan = apply_model_changes(gan, pieces)
-    g_opt, d_opt = optim.build(cfg["optim"], clip)
+    g_opt, d_opt = optim.build(cfg["optim"], clip,
+                               differentiable_d=any(m.unroll_steps for m in pieces))
     step = make_train_step(gan, losses.get(cfg["loss"]["name"]), data.sample, g_opt, d_opt,
                            batch_size, int(cfg["optim"]["n_critic"]),
                            float(cfg["optim"]["ema_decay"]), pieces)

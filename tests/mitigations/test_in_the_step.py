@@ -105,3 +105,11 @@ def test_settings_that_clash_inside_the_models_are_config_errors():
     with pytest.raises(ConfigError, match="mitigation.minibatch_std.group_size"):
         setup_lib.build(make_cfg([o.replace("batch_size=32", "batch_size=12") for o in TINY_RING]
                                  + ["mitigation=[pacgan,minibatch_std]"]))
+
+
+def test_unrolling_through_adam_stays_finite_where_a_gradient_is_exactly_zero():
+    # Relativistic losses give D's head bias a zero gradient; d sqrt(v)/dv at v = 0 is infinite
+    # unless Adam uses eps_root when its update is differentiated.
+    _, _, metrics = run_steps(TINY_RING + ["loss=ragan", "mitigation=[unrolled]",
+                                           "mitigation.unrolled.steps=1"])
+    assert_finite(metrics)
