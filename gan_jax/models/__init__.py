@@ -27,7 +27,7 @@ class GAN:
     """
 
     generator: nn.Module
-    discriminator: Critic
+    discriminator: nn.Module  # a Critic, possibly wrapped (e.g. spectral norm) by mitigations
     latent_dim: int
     latent_dist: str = "normal"
     num_classes: int = 0
