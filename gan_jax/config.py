@@ -57,3 +57,11 @@ def validate(cfg: Any) -> None:
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"seed={seed!r} must be a non-negative integer.")
 
+
+
+def number(value: Any) -> Any:
+    """A numeric setting as a float, or unchanged when it is a JAX value: a population run
+    (`trainer.population`) traces the settings that vary per member."""
+    import jax  # local: the config checks above need no JAX
+
+    return value if isinstance(value, jax.Array) else float(value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from gan_jax.config import number
 from gan_jax.errors import ConfigError
 from gan_jax.mitigations import augment
 from gan_jax.mitigations.base import Mitigation, TermInputs
@@ -39,8 +40,8 @@ def noise_std(std: float, anneal_steps: int, step: jax.Array) -> jax.Array:
 def build_instance_noise(cfg, data, batch_size) -> Mitigation:
     """Instance noise (Sønderby et al. 2017; Arjovsky & Bottou 2017): Gaussian noise on every
     D input makes the real and generated distributions overlap; annealed to zero."""
-    std, anneal = float(cfg["std"]), int(cfg["anneal_steps"])
-    if std < 0 or anneal <= 0:
+    std, anneal = number(cfg["std"]), int(cfg["anneal_steps"])
+    if (isinstance(std, float) and std < 0) or anneal <= 0:  # std is traced in populations
         raise ConfigError(f"mitigation.instance_noise needs std >= 0 and anneal_steps > 0 "
                           f"(got std={std}, anneal_steps={anneal}).")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from gan_jax.config import number
 from gan_jax.mitigations.base import Mitigation, Term, TermInputs
 
 
@@ -56,18 +57,18 @@ def _penalty(name: str, weight: float, fn, prefix: str = "mitigation") -> Mitiga
 
 
 def build_wgan_gp(cfg, data, batch_size, prefix="mitigation") -> Mitigation:
-    return _penalty("wgan_gp", float(cfg["weight"]), lambda i: wgan_gp(
+    return _penalty("wgan_gp", number(cfg["weight"]), lambda i: wgan_gp(
         i.critic, i.real, i.fake, i.key, i.real_y), prefix)
 
 
 def build_r1(cfg, data, batch_size) -> Mitigation:
-    return _penalty("r1", float(cfg["gamma"]), lambda i: r1(i.critic, i.real, i.real_y))
+    return _penalty("r1", number(cfg["gamma"]), lambda i: r1(i.critic, i.real, i.real_y))
 
 
 def build_r2(cfg, data, batch_size) -> Mitigation:
-    return _penalty("r2", float(cfg["gamma"]), lambda i: r1(i.critic, i.fake, i.fake_y))
+    return _penalty("r2", number(cfg["gamma"]), lambda i: r1(i.critic, i.fake, i.fake_y))
 
 
 def build_dragan(cfg, data, batch_size) -> Mitigation:
-    return _penalty("dragan", float(cfg["weight"]), lambda i: dragan(
-        i.critic, i.real, i.key, i.real_y, float(cfg["scale"])))
+    return _penalty("dragan", number(cfg["weight"]), lambda i: dragan(
+        i.critic, i.real, i.key, i.real_y, number(cfg["scale"])))

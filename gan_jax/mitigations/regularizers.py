@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from gan_jax.config import number
 from gan_jax.mitigations import augment
 from gan_jax.mitigations.base import Mitigation, Term, TermInputs
 
@@ -20,7 +21,7 @@ def label_smoothing_term(real_logits: jax.Array, smoothing: float) -> jax.Array:
 
 
 def build_label_smoothing(cfg, data, batch_size) -> Mitigation:
-    s = float(cfg["smoothing"])
+    s = number(cfg["smoothing"])
 
     def d_term(i: TermInputs) -> Term:
         value = label_smoothing_term(i.real_out.logits, s)
@@ -36,7 +37,7 @@ def feature_matching(real_features: jax.Array, fake_features: jax.Array) -> jax.
 
 
 def build_feature_matching(cfg, data, batch_size) -> Mitigation:
-    weight = float(cfg["weight"])
+    weight = number(cfg["weight"])
 
     def g_term(i: TermInputs) -> Term:
         value = feature_matching(i.real_out.features, i.fake_out.features)
@@ -54,13 +55,13 @@ def consistency(critic, x, y, x_augmented) -> jax.Array:
 def build_bcr(cfg, data, batch_size) -> Mitigation:
     """Balanced consistency regularisation (Zhao et al. 2021) on real and generated samples.
     T: random flip + translation for images, Gaussian jitter for points."""
-    real_weight, fake_weight = float(cfg["real_weight"]), float(cfg["fake_weight"])
+    real_weight, fake_weight = number(cfg["real_weight"]), number(cfg["fake_weight"])
     if data.is_image:
         def transform(key, x):
             k1, k2 = jax.random.split(key)
             return augment.translation(k2, augment.flip(k1, x))
     else:
-        transform = lambda key, x: augment.jitter(key, x, float(cfg["jitter_std"]))  # noqa: E731
+        transform = lambda key, x: augment.jitter(key, x, number(cfg["jitter_std"]))  # noqa: E731
 
     def d_term(i: TermInputs) -> Term:
         kr, kf = jax.random.split(i.key)
@@ -74,7 +75,7 @@ def build_bcr(cfg, data, batch_size) -> Mitigation:
 def build_lecam(cfg, data, batch_size) -> Mitigation:
     """LeCam regularisation (Tseng et al. 2021): ||D(x) - a_F||^2 + ||D(G(z)) - a_R||^2 with a_R,
     a_F exponential moving averages of D's mean output on real and generated samples."""
-    weight, decay = float(cfg["weight"]), float(cfg["decay"])
+    weight, decay = number(cfg["weight"]), number(cfg["decay"])
 
     def d_term(i: TermInputs) -> Term:
         real, fake = i.real_out.logits, i.fake_out.logits

@@ -9,13 +9,15 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from gan_jax.config import number
+
 
 def learning_rates(cfg: Any) -> tuple[float, float]:
     """(g_lr, d_lr): `optim.g_lr` / `optim.d_lr` override the shared `optim.lr` (TTUR)."""
-    lr = float(cfg["lr"])
+    lr = number(cfg["lr"])
     g_lr = cfg.get("g_lr")
     d_lr = cfg.get("d_lr")
-    return (lr if g_lr is None else float(g_lr)), (lr if d_lr is None else float(d_lr))
+    return (lr if g_lr is None else number(g_lr)), (lr if d_lr is None else number(d_lr))
 
 
 def clip_weights(limit: float) -> optax.GradientTransformation:
@@ -39,7 +41,7 @@ def build(cfg: Any, d_weight_clip: float | None = None, differentiable_d: bool =
     """Adam for G and D; `differentiable_d` when D's update is differentiated (unrolled GAN)."""
     g_lr, d_lr = learning_rates(cfg)
     make = lambda lr, eps_root=0.0: optax.adam(  # noqa: E731
-        lr, b1=float(cfg["beta1"]), b2=float(cfg["beta2"]), eps_root=eps_root)
+        lr, b1=number(cfg["beta1"]), b2=number(cfg["beta2"]), eps_root=eps_root)
     d_opt = make(d_lr, DIFFERENTIABLE_EPS_ROOT if differentiable_d else 0.0)
     if d_weight_clip is not None:
         d_opt = optax.chain(d_opt, clip_weights(d_weight_clip))

@@ -10,7 +10,7 @@ import optax
 
 from gan_jax import data as data_lib
 from gan_jax import losses, mitigations, models
-from gan_jax.config import validate
+from gan_jax.config import number, validate
 from gan_jax.data.spec import Dataset
 from gan_jax.errors import ConfigError
 from gan_jax.mitigations import penalties
@@ -32,10 +32,14 @@ class Setup:
     step: Callable  # pure step(state, data_arrays) -> (state, metrics)
     cfg: Any
 
-    def init_state(self) -> GANState:
+    def init_state(self, use_ema: bool | None = None, seed: Any = None) -> GANState:
+        """`use_ema`: keep an EMA generator (default: when optim.ema_decay > 0); `seed`: the
+        config's seed by default (a traced seed initialises population members in one call)."""
         extras = {m.name: m.init_state() for m in self.pieces if m.init_state}
-        return init_state(self.gan, self.data.shape, self.g_opt, self.d_opt, int(self.cfg["seed"]),
-                          float(self.cfg["optim"]["ema_decay"]) > 0,
+        if use_ema is None:
+            use_ema = float(self.cfg["optim"]["ema_decay"]) > 0
+        seed = int(self.cfg["seed"]) if seed is None else seed
+        return init_state(self.gan, self.data.shape, self.g_opt, self.d_opt, seed, use_ema,
                           int(self.cfg["trainer"]["batch_size"]), extras)
 
 
@@ -48,8 +52,8 @@ def loss_pieces(cfg: Any, selected: dict) -> tuple[tuple[Mitigation, ...], float
                               "mitigation=wgan_gp or use loss=wasserstein with it.")
         return (penalties.build_wgan_gp({"weight": cfg["gp_weight"]}, None, 0, prefix="loss"),), None
     if name == "wasserstein":
-        clip = float(cfg["clip"])
-        if clip <= 0:
+        clip = number(cfg["clip"])
+        if isinstance(clip, float) and clip <= 0:  # traced in populations, checked per member
             raise ConfigError(f"loss.clip={clip} must be positive (WGAN uses 0.01).")
         return (), clip
     return (), None
@@ -66,27 +70,34 @@ def apply_model_changes(gan: GAN, pieces) -> GAN:
     return dataclasses.replace(gan, generator=g, discriminator=d)
 
 
-def build(cfg: Any) -> Setup:
-    """Validate `cfg` (a mapping with data/model/loss/optim/trainer/mitigation/seed) and build."""
+def build(cfg: Any, data: Dataset | None = None, shard_batch: Callable | None = None) -> Setup:
+    """Validate `cfg` (a mapping with data/model/loss/optim/trainer/mitigation/seed) and build.
+
+    `data`: the dataset when already loaded; `shard_batch`: see `make_train_step`.
+    """
     validate(cfg)
+    setup = assemble(cfg, data or data_lib.build(cfg["data"]), shard_batch)
+    try:  # shapes only, nothing computed: catches settings that only clash inside the models
+        jax.eval_shape(setup.init_state)
+    except ValueError as e:
+        raise ConfigError(f"the models cannot be built with this config: {e}") from e
+    return setup
+
+
+def assemble(cfg: Any, data: Dataset, shard_batch: Callable | None = None) -> Setup:
+    """Build without checks. Numeric settings may be JAX values (traced per population member)."""
     batch_size = int(cfg["trainer"]["batch_size"])
-    data = data_lib.build(cfg["data"])
     gan = models.build(cfg["model"], data, bool(cfg["data"].get("conditional", False)))
     selected = dict(cfg.get("mitigation") or {})
     pieces = mitigations.build(selected, data, batch_size)
     extra, clip = loss_pieces(cfg["loss"], selected)
     pieces += extra
     if gan.discriminator.conditioning == "acgan":
-        pieces += (build_acgan(float(cfg["model"]["acgan_weight"])),)
+        pieces += (build_acgan(number(cfg["model"]["acgan_weight"])),)
     gan = apply_model_changes(gan, pieces)
     g_opt, d_opt = optim.build(cfg["optim"], clip,
                                differentiable_d=any(m.unroll_steps for m in pieces))
     step = make_train_step(gan, losses.get(cfg["loss"]["name"]), data.sample, g_opt, d_opt,
                            batch_size, int(cfg["optim"]["n_critic"]),
-                           float(cfg["optim"]["ema_decay"]), pieces)
-    setup = Setup(data, gan, g_opt, d_opt, pieces, step, cfg)
-    try:  # shapes only, nothing computed: catches settings that only clash inside the models
-        jax.eval_shape(setup.init_state)
-    except ValueError as e:
-        raise ConfigError(f"the models cannot be built with this config: {e}") from e
-    return setup
+                           number(cfg["optim"]["ema_decay"]), pieces, shard_batch)
+    return Setup(data, gan, g_opt, d_opt, pieces, step, cfg)

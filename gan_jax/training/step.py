@@ -24,12 +24,13 @@ Metrics = dict[str, jax.Array]
 def make_train_step(gan: GAN, loss: AdversarialLoss, sample_data: Callable,
                     g_opt: optax.GradientTransformation, d_opt: optax.GradientTransformation,
                     batch_size: int, n_critic: int = 1, ema_decay: float = 0.0,
-                    mitigations: Sequence[Mitigation] = ()
+                    mitigations: Sequence[Mitigation] = (), shard_batch: Callable | None = None
                     ) -> Callable[[GANState, Any], tuple[GANState, Metrics]]:
     """Return `step(state, data_arrays) -> (state, metrics)`, pure and jit-able.
 
     Randomness comes from fold_in(state.key, state.step), so replaying from any saved state
-    reproduces the same run exactly.
+    reproduces the same run exactly. `shard_batch` places each sampled batch (reals, labels,
+    latents) for data parallelism; everything downstream of it follows the batch's placement.
     """
     G, D = gan.generator, gan.discriminator
     transforms = [m.transform_input for m in mitigations if m.transform_input]
@@ -40,6 +41,17 @@ def make_train_step(gan: GAN, loss: AdversarialLoss, sample_data: Callable,
     split_batches = any(m.couples_batch for m in mitigations)
     g_uses_real = loss.g_uses_real or any(m.g_needs_real for m in mitigations)
     g_adversarial = not any(m.replaces_g_loss for m in mitigations)
+
+    shard = shard_batch or (lambda x: x)
+
+    def shard_all(*xs):
+        return tuple(None if x is None else shard(x) for x in xs)
+
+    def draw(data, kz, kx, ky):
+        """One training batch: reals with labels, latents with the labels G is asked for."""
+        real, real_y = sample_data(data, kx, batch_size)
+        z, fake_y = gan.sample_latent(kz, batch_size), gan.sample_labels(ky, batch_size)
+        return shard_all(real, labels(real_y), z, fake_y)
 
     def labels(y):  # data labels reach the models only when the GAN is conditional
         return y if gan.num_classes else None
@@ -95,12 +107,9 @@ def make_train_step(gan: GAN, loss: AdversarialLoss, sample_data: Callable,
         return value, (new_d_state, extras, scalars)
 
     def sample_batches(data, key, g_params, g_state):
-        kz, kx, ky = jax.random.split(key, 3)
-        real, real_y = sample_data(data, kx, batch_size)
-        fake_y = gan.sample_labels(ky, batch_size)
-        fake, g_state = apply_model(G, g_params, g_state, gan.sample_latent(kz, batch_size),
-                                    fake_y, train=True)
-        return real, labels(real_y), fake, fake_y, g_state
+        real, real_y, z, fake_y = draw(data, *jax.random.split(key, 3))
+        fake, g_state = apply_model(G, g_params, g_state, z, fake_y, train=True)
+        return real, real_y, fake, fake_y, g_state
 
     def d_update(state: GANState, data, key) -> tuple[GANState, Metrics]:
         kb, kd = jax.random.split(key)
@@ -127,9 +136,7 @@ def make_train_step(gan: GAN, loss: AdversarialLoss, sample_data: Callable,
 
     def g_update(state: GANState, data, key) -> tuple[GANState, Metrics]:
         kz, kx, ky, kt, ku = jax.random.split(key, 5)
-        z, fake_y = gan.sample_latent(kz, batch_size), gan.sample_labels(ky, batch_size)
-        real, real_y = sample_data(data, kx, batch_size)
-        real_y = labels(real_y)
+        real, real_y, z, fake_y = draw(data, kz, kx, ky)
 
         def loss_fn(g_params):
             fake, g_state = apply_model(G, g_params, state.g_state, z, fake_y, train=True)
