@@ -79,26 +79,34 @@ def save_png(path: str | pathlib.Path, image: np.ndarray) -> None:
 
 
 class Logger:
-    """Scalars and images for one run directory; every write goes to `<run_dir>/tb`."""
+    """Scalars and images of one TensorBoard run (a run's `tb/`, or a population member's
+    `tb/member_NN/`). Disabled loggers (processes other than 0) write nothing."""
 
-    def __init__(self, run_dir: str | pathlib.Path):
-        self.writer = SummaryWriter(str(pathlib.Path(run_dir) / "tb"))
+    def __init__(self, log_dir: str | pathlib.Path, enabled: bool = True):
+        self.writer = SummaryWriter(str(log_dir)) if enabled else None
 
     def scalars(self, values: Mapping[str, float], step: int) -> None:
+        if self.writer is None:
+            return
         for name, value in values.items():
             self.writer.add_scalar(name, float(value), step)
 
     def image(self, name: str, image: np.ndarray, step: int) -> None:
-        self.writer.add_image(name, image, step, dataformats="HWC")
+        if self.writer is not None:
+            self.writer.add_image(name, image, step, dataformats="HWC")
 
     def text(self, name: str, text: str, step: int = 0) -> None:
-        self.writer.add_text(name, text, step)
+        if self.writer is not None:
+            self.writer.add_text(name, text, step)
 
     def hparams(self, hparams: Mapping[str, bool | str | float | int], metric_names) -> None:
         """This run's hyperparameters for the HParams dashboard; its metrics are the scalars
         already logged under `metric_names` (one run per directory, so a sweep is one table)."""
+        if self.writer is None:
+            return
         for summary in hparams_summary(dict(hparams), {name: 0.0 for name in metric_names}):
             self.writer.file_writer.add_summary(summary)
 
     def close(self) -> None:
-        self.writer.close()
+        if self.writer is not None:
+            self.writer.close()

@@ -8,7 +8,7 @@
 Options: n, category (a class name, an index, or `all` for n per category; conditional runs), seed, step (checkpoint; the
 latest by default), ema (use the EMA generator when the run has one), interpolate, steps
 (columns of an interpolation), npy (also write the raw array), out (PNG path; by default
-`<run_dir>/samples/<description>.png`).
+`<run_dir>/samples/<description>.png`), member (which member of a population run).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from omegaconf.errors import ConfigKeyError
 
 from gan_jax.errors import ConfigError, UserError
 from gan_jax.logging import image_grid, label_rows, save_png, scatter_image
+from gan_jax.training import population as population_lib
 from gan_jax.training import setup as setup_lib
 from gan_jax.training.checkpoint import Checkpoints
 from gan_jax.training.state import generate
@@ -44,6 +45,7 @@ class SampleConfig:
     steps: int = 8
     npy: bool = False
     out: str | None = None
+    member: int | None = None
 
 
 def parse(argv: list[str]) -> SampleConfig:
@@ -92,7 +94,13 @@ def sample(cfg: SampleConfig) -> dict:
     if not saved.is_file():
         raise ConfigError(f"run_dir={run_dir} has no config.json; point it at a training run "
                           f"directory (the one holding checkpoints/).")
-    setup = setup_lib.build(json.loads(saved.read_text()))
+    run_cfg = json.loads(saved.read_text())
+    size = int(run_cfg["trainer"].get("population", 1))
+    if size > 1 and not (cfg.member is not None and 0 <= cfg.member < size):
+        raise ConfigError(f"{run_dir} is a population of {size}; choose member=0..{size - 1}.")
+    if size == 1 and cfg.member not in (None, 0):
+        raise ConfigError(f"member={cfg.member}: {run_dir} is a single run, not a population.")
+    setup = population_lib.build(run_cfg) if size > 1 else setup_lib.build(run_cfg)
     gan, data = setup.gan, setup.data
     ckpt_dir = run_dir / "checkpoints"
     if not ckpt_dir.is_dir() or not any(p.name.isdigit() for p in ckpt_dir.iterdir()):
@@ -104,6 +112,8 @@ def sample(cfg: SampleConfig) -> dict:
         state = ckpt.restore(jax.eval_shape(setup.init_state), cfg.step)
     finally:
         ckpt.close()
+    if size > 1:
+        state = jax.tree_util.tree_map(lambda leaf: leaf[cfg.member], state)
 
     every = (cfg.category or "").lower() == "all"  # one row of n per category
     if every and (not gan.num_classes or cfg.interpolate):
@@ -123,7 +133,7 @@ def sample(cfg: SampleConfig) -> dict:
                                  cfg.steps if cfg.interpolate else 1))
     x = np.asarray(jax.jit(lambda s, z, y: generate(gan, s, z, y, cfg.ema))(state, z, y))
 
-    name = f"step{int(state.step)}_n{cfg.n}"
+    name = f"step{int(state.step)}_n{cfg.n}" + (f"_member{cfg.member}" if size > 1 else "")
     name += "_all" if every else (f"_{data.class_names[label]}" if label is not None else "")
     name += "_interp" if cfg.interpolate else ""
     out = pathlib.Path(cfg.out) if cfg.out else run_dir / "samples" / f"{name}.png"

@@ -13,9 +13,11 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
+from gan_jax import parallel
 from gan_jax.errors import ConfigError, DivergenceError
 from gan_jax.logging import Logger, flat_hparams, image_grid, label_rows, save_png, scatter_image
 from gan_jax.metrics.mixtures import mode_metrics
+from gan_jax.training import population as population_lib
 from gan_jax.training import setup as setup_lib
 from gan_jax.training.checkpoint import Checkpoints
 from gan_jax.training.state import GANState, generate
@@ -28,27 +30,56 @@ RESUMABLE = {"trainer"}
 
 
 class Run:
-    """Everything one training run holds on the host; `train` drives it."""
+    """Everything one training run holds on the host; `train` drives it.
+
+    A population run (`trainer.population=N`) holds N members in one state whose leaves carry a
+    leading member axis; each member logs to its own TensorBoard run `tb/member_NN`.
+    """
 
     def __init__(self, cfg: dict, run_dir: str | pathlib.Path):
         self.cfg = cfg
         self.t = cfg["trainer"]
         self.dir = pathlib.Path(run_dir)
-        self.setup = setup_lib.build(cfg)  # validates cfg before anything is written
+        self.placement = parallel.placement(self.t)
+        self.size = int(self.t["population"])
+        varying = population_lib.varying_settings(cfg)  # also refuses lists without a population
+        if self.placement:  # equal shares: members when a population, else the batch
+            self.placement.check_divides(*((self.size, "trainer.population") if self.size > 1
+                                           else (int(self.t["batch_size"]), "trainer.batch_size")))
+        # Both validate cfg before anything is written.
+        if self.size > 1:
+            self.setup = population_lib.build(cfg)
+            self.member_cfgs = list(self.setup.members)
+        else:
+            shard = self.placement.shard_batch if self.placement else None
+            self.setup = setup_lib.build(cfg, shard_batch=shard)
+            self.member_cfgs = [cfg]
+        self.varying = varying
+        self.primary = parallel.is_primary()
         self.checkpoints_dir = self.dir / "checkpoints"
         self._check_resume()
         self.dir.mkdir(parents=True, exist_ok=True)
         self.ckpt = Checkpoints(self.checkpoints_dir, int(self.t["keep_checkpoints"]))
-        self.logger = Logger(self.dir)
-        base = jax.random.PRNGKey(int(cfg["seed"]))
+        tb = self.dir / "tb"
+        self.loggers = [Logger(tb / f"member_{i:02d}" if self.size > 1 else tb, self.primary)
+                        for i in range(self.size)]
         gan = self.setup.gan
+
+        def latents(tag: int, n: int) -> jax.Array:
+            """Fixed latents per member from its own seed, as its single run would draw."""
+            zs = [gan.sample_latent(jax.random.fold_in(jax.random.PRNGKey(int(m["seed"])), tag), n)
+                  for m in self.member_cfgs]
+            return zs[0] if self.size == 1 else jnp.stack(zs)
+
         # Conditional: one row of 8 per category; unconditional: an 8x8 grid.
-        n = 8 * gan.num_classes if gan.num_classes else 64
-        self.sample_z = gan.sample_latent(jax.random.fold_in(base, SAMPLE_KEY_TAG), n)
+        self.sample_z = latents(SAMPLE_KEY_TAG, 8 * gan.num_classes if gan.num_classes else 64)
         self.sample_y = jnp.repeat(jnp.arange(gan.num_classes), 8) if gan.num_classes else None
-        self.eval_key = jax.random.fold_in(base, EVAL_KEY_TAG)
+        self.eval_z = latents(EVAL_KEY_TAG, int(self.t["eval_samples"]))
         self._chunks: dict[int, Any] = {}
-        self._generate = jax.jit(lambda state, z, y=None: generate(self.setup.gan, state, z, y))
+        generate_fn = lambda state, z, y: generate(gan, state, z, y)  # noqa: E731
+        if self.size > 1:
+            generate_fn = jax.vmap(generate_fn, in_axes=(0, 0, None))
+        self._generate = jax.jit(generate_fn)
 
     def _check_resume(self) -> None:
         has_ckpt = self.checkpoints_dir.is_dir() and any(
@@ -64,55 +95,91 @@ class Run:
             old = json.loads(saved.read_text())
             changed = sorted(k for k in set(old) | set(self.cfg)
                              if k not in RESUMABLE and old.get(k) != self.cfg.get(k))
+            if old.get("trainer", {}).get("population", 1) != self.size:
+                changed.append("trainer.population")
             if changed:
                 raise ConfigError(f"cannot resume {self.dir} with a different {', '.join(changed)} "
-                                  f"config; only trainer.* may change (see {saved}).")
+                                  f"config; only trainer.* (but trainer.population) may change "
+                                  f"(see {saved}).")
 
     def chunk_fn(self, n: int):
         if n not in self._chunks:
-            self._chunks[n] = jax.jit(make_train_chunk(self.setup.step, n), donate_argnums=0)
+            chunk = make_train_chunk(self.setup.step, n)
+            if self.placement:
+                self._chunks[n] = jax.jit(chunk, donate_argnums=0, out_shardings=(
+                    self.state_sharding, self.placement.replicated))
+            else:
+                self._chunks[n] = jax.jit(chunk, donate_argnums=0)
         return self._chunks[n]
 
-    def initial_state(self) -> GANState:
+    @property
+    def state_sharding(self):
+        return self.placement.split if self.size > 1 else self.placement.replicated
+
+    def initial_state(self) -> tuple[GANState, Any]:
+        """The state (fresh or restored) and the dataset arrays, placed on the devices."""
         state = self.setup.init_state()
         if self.t["resume"]:
             state = self.ckpt.restore(state)
-            print(f"resumed {self.dir} at step {int(state.step)}", flush=True)
-        else:
+            print(f"resumed {self.dir} at step {int(np.max(state.step))}", flush=True)
+        elif self.primary:
             (self.dir / "config.json").write_text(json.dumps(self.cfg, indent=2, sort_keys=True))
-        return state
+        arrays = self.setup.data.arrays
+        if self.placement:
+            state = self.placement.put(state, self.state_sharding)
+            arrays = self.placement.put(arrays, self.placement.replicated)
+        return state, arrays
 
-    def log_samples(self, state: GANState, step: int) -> np.ndarray:
-        samples = np.asarray(self._generate(state, self.sample_z, self.sample_y))
+    def member(self, tree: Any, i: int) -> Any:
+        """Member i's slice of a per-member pytree (the tree itself for a single run)."""
+        return tree if self.size == 1 else jax.tree_util.tree_map(lambda x: x[i], tree)
+
+    def describe(self, i: int) -> str:
+        if self.size == 1:
+            return ""
+        settings = ", ".join(f"{p}={v[i]}" for p, v in self.varying.items())
+        return f"population member {i} ({settings}): "
+
+    def log_samples(self, state: GANState, step: int) -> list[np.ndarray]:
         data = self.setup.data
         if data.is_image:
-            image = image_grid(samples, data.value_range, ncol=8)
-            if self.sample_y is not None:
-                image = label_rows(image, data.class_names)
+            samples = np.asarray(self._generate(state, self.sample_z, self.sample_y))
         else:
-            z = self.setup.gan.sample_latent(self.eval_key, int(self.t["eval_samples"]))
-            image = scatter_image(np.asarray(self._generate(state, z)), data.modes)
-        self.logger.image("samples", image, step)
-        return image
+            samples = np.asarray(self._generate(state, self.eval_z, None))
+        images = []
+        for i in range(self.size):
+            member = self.member(samples, i)
+            if data.is_image:
+                image = image_grid(member, data.value_range, ncol=8)
+                if self.sample_y is not None:
+                    image = label_rows(image, data.class_names)
+            else:
+                image = scatter_image(member, data.modes)
+            self.loggers[i].image("samples", image, step)
+            images.append(image)
+        return images
 
-    def evaluate(self, state: GANState, step: int) -> dict[str, float]:
+    def evaluate(self, state: GANState, step: int) -> list[dict[str, float]]:
         data = self.setup.data
         if data.modes is None:
-            return {}
-        z = self.setup.gan.sample_latent(self.eval_key, int(self.t["eval_samples"]))
-        results = mode_metrics(self._generate(state, z), data.modes, data.mode_std, threshold=3.0)
-        results = {f"eval/{k}": v for k, v in results.items()}
-        self.logger.scalars(results, step)
+            return [{} for _ in range(self.size)]
+        samples = self._generate(state, self.eval_z, None)
+        results = []
+        for i in range(self.size):
+            values = mode_metrics(self.member(samples, i), data.modes, data.mode_std, threshold=3.0)
+            values = {f"eval/{k}": v for k, v in values.items()}
+            self.loggers[i].scalars(values, step)
+            results.append(values)
         return results
 
 
-def _check_finite(metrics: dict[str, np.ndarray], first_step: int) -> None:
+def _check_finite(metrics: dict[str, np.ndarray], first_step: int, who: str = "") -> None:
     for name, values in metrics.items():
         bad = ~np.isfinite(values)
         if bad.any():
             at = first_step + int(np.argmax(bad)) + 1
             raise DivergenceError(
-                f"training diverged: {name} is {values[bad][0]} at step {at}. Nothing after the "
+                f"training diverged: {who}{name} is {values[bad][0]} at step {at}. Nothing after the "
                 f"last checkpoint was saved. Try a lower optim.lr, a different loss, or resume "
                 f"from the last checkpoint with trainer.resume=true.")
 
@@ -122,34 +189,39 @@ def train(cfg: dict, run_dir: str | pathlib.Path) -> dict:
     run = Run(cfg, run_dir)
     t = run.t
     total, every = int(t["steps"]), int(t["log_every"])
-    state = run.initial_state()
-    step = int(state.step)
+    state, arrays = run.initial_state()
+    step = int(np.max(state.step))
     if step >= total:
         raise ConfigError(f"{run.dir} is already at step {step} >= trainer.steps={total}; "
                           f"raise trainer.steps to train further.")
     start_step, start_time = step, time.perf_counter()
     summary: dict[str, Any] = {"status": "running", "run_dir": str(run.dir)}
-    final_metrics: dict[str, float] = {}
-    evals: dict[str, float] = {}
-    bar = tqdm(total=total, initial=step, disable=not t["progress"], unit="step", dynamic_ncols=True)
+    final: list[dict[str, float]] = [{} for _ in range(run.size)]  # per member
+    evals: list[dict[str, float]] = [{} for _ in range(run.size)]
+    bar = tqdm(total=total, initial=step, unit="step", dynamic_ncols=True,
+               disable=not (t["progress"] and run.primary))
     try:
         while step < total:
             n = min(every - step % every, total - step)  # chunk edges at multiples of log_every
-            state, metrics = run.chunk_fn(n)(state, run.setup.data.arrays)
-            metrics = jax.device_get(metrics)
-            _check_finite(metrics, step)
+            state, metrics = run.chunk_fn(n)(state, arrays)
+            metrics = jax.device_get(metrics)  # [n] per scalar, [n, members] in a population
+            for i in range(run.size):
+                per_step = {k: v if run.size == 1 else v[:, i] for k, v in metrics.items()}
+                _check_finite(per_step, step, run.describe(i))
+                final[i] = {k: float(np.mean(v)) for k, v in per_step.items()}
             step += n
-            final_metrics = {k: float(np.mean(v)) for k, v in metrics.items()}
-            run.logger.scalars(final_metrics, step)
             elapsed = time.perf_counter() - start_time
-            run.logger.scalars({"perf/steps_per_second": (step - start_step) / elapsed}, step)
+            for i, logger in enumerate(run.loggers):
+                logger.scalars({**final[i], "perf/steps_per_second": (step - start_step) / elapsed}, step)
             bar.update(n)
-            bar.set_postfix({k: f"{v:.3f}" for k, v in final_metrics.items() if k.endswith("loss")})
+            bar.set_postfix({k: f"{v:.3f}" for k, v in final[0].items() if k.endswith("loss")})
             last = step == total
             if step % int(t["sample_every"]) == 0 or last:
-                image = run.log_samples(state, step)
-                if last:
-                    save_png(run.dir / "samples.png", image)
+                images = run.log_samples(state, step)
+                if last and run.primary:
+                    for i, image in enumerate(images):
+                        save_png(run.dir / (f"samples_member_{i:02d}.png" if run.size > 1
+                                            else "samples.png"), image)
             if step % int(t["eval_every"]) == 0 or last:
                 evals = run.evaluate(state, step)
             if step % int(t["checkpoint_every"]) == 0 or last:
@@ -167,11 +239,22 @@ def train(cfg: dict, run_dir: str | pathlib.Path) -> dict:
         elapsed = time.perf_counter() - start_time
         summary.update(step=step, wall_seconds=round(elapsed, 2),
                        steps_per_second=round((step - start_step) / elapsed, 3) if elapsed > 0 else math.nan,
-                       metrics=final_metrics, eval=evals, latest_checkpoint=run.ckpt.latest_step())
-        (run.dir / "summary.json").write_text(json.dumps(summary, indent=2))
-        hparams = flat_hparams({k: v for k, v in cfg.items() if k != "trainer"})
-        hparams["mitigations"] = "+".join(cfg.get("mitigation") or {}) or "none"
-        run.logger.hparams(hparams, [*final_metrics, *evals])
-        run.logger.close()
+                       latest_checkpoint=run.ckpt.latest_step())
+        if run.size == 1:
+            summary.update(metrics=final[0], eval=evals[0])
+        else:  # one entry per member; the top level keeps the run-wide fields
+            summary.update(metrics={}, eval={}, members=[
+                {"member": i, "hparams": {p: v[i] for p, v in run.varying.items()},
+                 "metrics": final[i], "eval": evals[i]} for i in range(run.size)])
+        if run.primary:
+            (run.dir / "summary.json").write_text(json.dumps(summary, indent=2))
+        for i, logger in enumerate(run.loggers):
+            member_cfg = run.member_cfgs[i]
+            hparams = flat_hparams({k: v for k, v in member_cfg.items() if k != "trainer"})
+            hparams["mitigations"] = "+".join(member_cfg.get("mitigation") or {}) or "none"
+            if run.size > 1:
+                hparams["member"] = i
+            logger.hparams(hparams, [*final[i], *evals[i]])
+            logger.close()
         run.ckpt.close()
     return summary
