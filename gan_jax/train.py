@@ -3,6 +3,8 @@
     python -m gan_jax.train                                   # DCGAN on Fashion-MNIST
     python -m gan_jax.train model=mlp data=ring optim.lr=1e-3
     python -m gan_jax.train hydra.run.dir=runs/mine trainer.resume=true trainer.steps=10000
+    python -m gan_jax.train -m hydra/sweeper=optuna_search trainer.objective=eval/hq \
+        experiment=ring_mlp 'optim.lr=tag(log, interval(1e-5, 1e-2))'   # Optuna search
 """
 
 from __future__ import annotations
@@ -12,27 +14,40 @@ import sys
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from gan_jax.errors import DivergenceError, UserError
+from gan_jax import compile_cache, parallel
+from gan_jax.errors import ConfigError, DivergenceError, UserError
+from gan_jax.sweeps import objective_value
 from gan_jax.training.loop import train
 
 
 @hydra.main(config_path="../conf", config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> float | None:
+    """Train one run; returns `trainer.objective` from its summary for Hydra sweepers (Optuna),
+    or None when that is null."""
     run_dir = HydraConfig.get().runtime.output_dir
     logging.getLogger("absl").setLevel(logging.WARNING)  # orbax is chatty at INFO
+    objective = cfg.trainer.objective
     try:
+        if objective is not None and not isinstance(objective, str):
+            raise ConfigError(f"trainer.objective={objective!r} must be a summary metric name, "
+                              f"e.g. trainer.objective=eval/hq.")
+        parallel.initialize(cfg.trainer)  # joins the other processes; before any JAX work
+        compile_cache.enable(cfg.trainer.compile_cache)  # before anything compiles
         summary = train(OmegaConf.to_container(cfg, resolve=True), run_dir)
+        value = objective_value(summary, objective)
     except DivergenceError as e:
         print(f"\nerror: {e}", file=sys.stderr)
+        if HydraConfig.get().mode == RunMode.MULTIRUN:
+            raise  # a failed job of the sweep (for Optuna a failed trial), not the end of it
         sys.exit(3)
     except UserError as e:
         print(f"\nerror: {e}", file=sys.stderr)
         sys.exit(2)
     print(f"run finished: {run_dir} (summary.json, tb/, checkpoints/, samples.png)")
-    # Returned for Hydra sweepers (Optuna): the first eval metric when there is one.
-    return next(iter(summary["eval"].values()), None)
+    return value
 
 
 if __name__ == "__main__":
