@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from gan_jax.data import fashion_mnist, mixtures
+from gan_jax.data import fashion_mnist, mixtures, stacked_fashion_mnist
 from gan_jax.data.spec import Dataset
 from gan_jax.errors import ConfigError
 
-NAMES = ("fashion_mnist", "ring", "grid")
+NAMES = ("fashion_mnist", "stacked_fashion_mnist", "ring", "grid")
 
 
 def build(cfg) -> Dataset:
@@ -15,6 +15,10 @@ def build(cfg) -> Dataset:
     if name == "fashion_mnist":
         return fashion_mnist.build(cfg.get("split", "train"), cfg.get("root"),
                                    bool(cfg.get("download", False)))
+    if name == "stacked_fashion_mnist":
+        return stacked_fashion_mnist.build(cfg.get("split", "train"), cfg.get("root"),
+                                           bool(cfg.get("download", False)),
+                                           int(cfg.get("num_points", 128_000)), int(cfg.get("seed", 0)))
     if name in mixtures.MIXTURES:
         return mixtures.build(name, int(cfg.get("num_points", 100_000)), int(cfg.get("seed", 0)))
     raise ConfigError(f"data.name={name!r} is unknown; choose one of {', '.join(NAMES)} "

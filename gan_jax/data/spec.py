@@ -12,7 +12,8 @@ import jax
 class Dataset:
     """A dataset that lives on the device and is sampled inside the jitted step.
 
-    arrays: pytree of device arrays (e.g. {"x": uint8 images, "y": int32 labels}); it is
+    arrays: dict of device arrays whose "x" has one row per example (e.g. {"x": uint8 images,
+      "y": int32 labels}); it is
       passed to the step as an argument (never closed over, so it is not baked into the
       compiled program as a constant).
     sample: pure `sample(arrays, key, n) -> (x float32 [n, *shape], y int32 [n])`.
@@ -35,7 +36,7 @@ class Dataset:
 
     @property
     def num_examples(self) -> int:
-        return int(jax.tree_util.tree_leaves(self.arrays)[0].shape[0])
+        return int(self.arrays["x"].shape[0])
 
     @property
     def is_image(self) -> bool:
