@@ -100,6 +100,23 @@ class ConvTranspose2x(Conv2x):
     op = staticmethod(conv_transpose_4x4_s2)
 
 
+class Maxout(nn.Module):
+    """Maxout layer (Goodfellow et al. 2013): `pieces` affine maps per unit, output their maximum.
+
+    One Dense of features * pieces outputs; unit j takes the max of columns [j*pieces, (j+1)*pieces).
+    The max is itself the nonlinearity, so no activation follows.
+    """
+
+    features: int
+    pieces: int
+    kernel_init: Callable = nn.initializers.lecun_normal()
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        y = nn.Dense(self.features * self.pieces, kernel_init=self.kernel_init)(x)
+        return jnp.max(y.reshape(*y.shape[:-1], self.features, self.pieces), axis=-1)
+
+
 def batch_norm(train: bool) -> nn.BatchNorm:
     """BatchNorm with PyTorch's defaults (momentum 0.1 there = 0.9 here, eps 1e-5)."""
     return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5)

@@ -1,0 +1,1 @@
+"""PacGAN Table 1 reproduction on the 2D ring and grid (run.py)."""

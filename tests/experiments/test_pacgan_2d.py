@@ -1,0 +1,72 @@
+"""experiments/pacgan_2d/run.py: the table's aggregation, and a tiny end-to-end run (slow)."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+from experiments.pacgan_2d import run
+from tests.conftest import FAST_COMPILE, ROOT
+
+SCRIPT = ROOT / "experiments" / "pacgan_2d" / "run.py"
+
+
+def member(modes, hq, rkl):
+    return {"eval/modes": modes, "eval/hq": hq, "eval/rkl": rkl}
+
+
+def test_mean_and_standard_error_per_method():
+    evals = {"ring": {"GAN": [member(6, 0.90, 0.5), member(8, 1.00, 0.1)],
+                      "PacGAN2": [member(8, 0.95, 0.2), member(8, 0.95, 0.2), member(7, 0.5, 0.3)]}}
+    table = run.aggregate(evals)
+    gan = table["ring"]["GAN"]
+    assert gan["modes"]["mean"] == 7.0 and math.isclose(gan["modes"]["se"], 1.0)  # std sqrt(2) / sqrt(2)
+    assert math.isclose(gan["hq"]["mean"], 0.95) and math.isclose(gan["hq"]["se"], 0.05)
+    pac = table["ring"]["PacGAN2"]["rkl"]
+    assert math.isclose(pac["mean"], 0.7 / 3) and pac["undefined"] == 0
+    assert math.isclose(pac["se"], math.sqrt(((0.2 - 0.7 / 3) ** 2 * 2 + (0.3 - 0.7 / 3) ** 2) / 2 / 3))
+
+
+def test_undefined_rkl_is_left_out_and_counted():
+    stat = run.mean_se([0.4, float("inf"), 0.2])
+    assert math.isclose(stat["mean"], 0.3) and stat["undefined"] == 1 and stat["values"][1] is None
+    assert run.mean_se([float("inf")])["mean"] is None
+    assert run.mean_se([5.0]) == {"mean": 5.0, "se": 0.0, "undefined": 0, "values": [5.0]}
+
+
+def test_markdown_has_one_row_per_method():
+    evals = {d: {m: [member(8, 0.5, 0.1), member(6, 0.7, float("inf"))] for m in run.METHODS.values()}
+             for d in ("ring", "grid")}
+    text = run.markdown(run.aggregate(evals))
+    assert "| Ring modes | Ring HQ | Ring rKL | Grid modes |" in text
+    assert "| PacGAN4 | 7.0±1.0 | 60.0±10.0% | 0.10±0.00 (1 undef.) |" in text
+
+
+def test_overrides_pack_100_inputs_per_batch(tmp_path):
+    args = run.overrides("grid", 3, run.Budget(steps=500, seeds=3), tmp_path)
+    assert "trainer.batch_size=300" in args and "mitigation.pacgan.m=3" in args
+    assert "seed=[0,1,2]" in args and "trainer.population=3" in args
+    assert not any(a.startswith("mitigation") for a in run.overrides("grid", 1, run.BUDGETS["cpu"], tmp_path))
+
+
+@pytest.mark.slow
+def test_smoke_budget_writes_the_table(tmp_path):
+    env = {**os.environ, "XLA_FLAGS": os.environ.get("XLA_FLAGS", "").replace(FAST_COMPILE, "").strip()}
+    r = subprocess.run([sys.executable, str(SCRIPT), "--budget", "smoke", "--out", str(tmp_path / "runs"),
+                        "--results", str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True,
+                       timeout=900)
+    assert r.returncode == 0, r.stdout + r.stderr
+    result = json.loads((tmp_path / "results_smoke.json").read_text())
+    assert result["threshold_std"] == 3.0 and result["seeds"] == 2
+    ring = result["table"]["ring"]
+    assert list(ring) == ["GAN", "PacGAN2", "PacGAN3", "PacGAN4"]
+    for stats in ring.values():
+        assert 0 <= stats["modes"]["mean"] <= 8 and 0 <= stats["hq"]["mean"] <= 1
+        assert all(math.isfinite(stats[k]["se"]) for k in ("modes", "hq"))
+        for rkl, hq in zip(stats["rkl"]["values"], stats["hq"]["values"]):
+            assert (rkl is None) == (hq == 0) and (rkl is None or 0 <= rkl <= math.log(8) + 1e-6)
+    assert "| PacGAN4 |" in (tmp_path / "results_smoke.md").read_text()
+    assert (tmp_path / "results_smoke_samples.png").stat().st_size > 0
