@@ -14,7 +14,6 @@ latest by default), ema (use the EMA generator when the run has one), interpolat
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import pathlib
 import sys
@@ -27,9 +26,7 @@ from omegaconf.errors import ConfigKeyError
 
 from gan_jax.errors import ConfigError, UserError
 from gan_jax.logging import image_grid, label_rows, save_png, scatter_image
-from gan_jax.training import population as population_lib
-from gan_jax.training import setup as setup_lib
-from gan_jax.training.checkpoint import Checkpoints
+from gan_jax.training import saved_run
 from gan_jax.training.state import generate
 
 
@@ -90,30 +87,14 @@ def latents(gan, key, cfg: SampleConfig) -> jax.Array:
 
 def sample(cfg: SampleConfig) -> dict:
     run_dir = pathlib.Path(cfg.run_dir)
-    saved = run_dir / "config.json"
-    if not saved.is_file():
-        raise ConfigError(f"run_dir={run_dir} has no config.json; point it at a training run "
-                          f"directory (the one holding checkpoints/).")
-    run_cfg = json.loads(saved.read_text())
-    size = int(run_cfg["trainer"].get("population", 1))
+    run = saved_run.load(run_dir, cfg.step)  # checks run_dir and step before member
+    size = run.size
     if size > 1 and not (cfg.member is not None and 0 <= cfg.member < size):
         raise ConfigError(f"{run_dir} is a population of {size}; choose member=0..{size - 1}.")
     if size == 1 and cfg.member not in (None, 0):
         raise ConfigError(f"member={cfg.member}: {run_dir} is a single run, not a population.")
-    setup = population_lib.build(run_cfg) if size > 1 else setup_lib.build(run_cfg)
-    gan, data = setup.gan, setup.data
-    ckpt_dir = run_dir / "checkpoints"
-    if not ckpt_dir.is_dir() or not any(p.name.isdigit() for p in ckpt_dir.iterdir()):
-        raise ConfigError(f"{ckpt_dir} holds no checkpoint yet.")
-    ckpt = Checkpoints(ckpt_dir)
-    try:
-        if cfg.step is not None and cfg.step not in ckpt.all_steps():
-            raise ConfigError(f"step={cfg.step} is not saved; saved steps: {ckpt.all_steps()}.")
-        state = ckpt.restore(jax.eval_shape(setup.init_state), cfg.step)
-    finally:
-        ckpt.close()
-    if size > 1:
-        state = jax.tree_util.tree_map(lambda leaf: leaf[cfg.member], state)
+    gan, data = run.setup.gan, run.setup.data
+    state = run.member(cfg.member or 0)
 
     every = (cfg.category or "").lower() == "all"  # one row of n per category
     if every and (not gan.num_classes or cfg.interpolate):

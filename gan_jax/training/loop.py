@@ -16,7 +16,7 @@ from tqdm import tqdm
 from gan_jax import parallel
 from gan_jax.errors import ConfigError, DivergenceError
 from gan_jax.logging import Logger, flat_hparams, image_grid, label_rows, save_png, scatter_image
-from gan_jax.metrics.mixtures import mode_metrics
+from gan_jax.metrics import evaluator as evaluator_lib
 from gan_jax.training import population as population_lib
 from gan_jax.training import setup as setup_lib
 from gan_jax.training.checkpoint import Checkpoints
@@ -26,7 +26,8 @@ from gan_jax.training.step import make_train_chunk
 SAMPLE_KEY_TAG = 1  # fold_in tags keep sample/eval latents apart from training keys
 EVAL_KEY_TAG = 2
 # Settings that may change when a run is resumed; everything else must match the checkpoint.
-RESUMABLE = {"trainer"}
+RESUMABLE = {"trainer", "eval"}
+EVAL_CHUNK = 1000  # samples generated per call when evaluating (bounds activation memory)
 
 
 class Run:
@@ -58,6 +59,9 @@ class Run:
         self.primary = parallel.is_primary()
         self.checkpoints_dir = self.dir / "checkpoints"
         self._check_resume()
+        # Before anything is written: a missing feature net or reference split fails here.
+        self.evaluator = evaluator_lib.build(cfg["eval"], cfg["data"], self.setup.data)
+        self.eval_reference: dict[str, float] | None = None
         self.dir.mkdir(parents=True, exist_ok=True)
         self.ckpt = Checkpoints(self.checkpoints_dir, int(self.t["keep_checkpoints"]))
         tb = self.dir / "tb"
@@ -75,6 +79,9 @@ class Run:
         self.sample_z = latents(SAMPLE_KEY_TAG, 8 * gan.num_classes if gan.num_classes else 64)
         self.sample_y = jnp.repeat(jnp.arange(gan.num_classes), 8) if gan.num_classes else None
         self.eval_z = latents(EVAL_KEY_TAG, int(self.t["eval_samples"]))
+        # Conditional runs are evaluated on equally many samples of every category.
+        self.eval_y = (jnp.arange(int(self.t["eval_samples"])) % gan.num_classes
+                       if gan.num_classes else None)
         self._chunks: dict[int, Any] = {}
         generate_fn = lambda state, z, y: generate(gan, state, z, y)  # noqa: E731
         if self.size > 1:
@@ -159,15 +166,25 @@ class Run:
             images.append(image)
         return images
 
+    def eval_samples(self, state: GANState) -> np.ndarray:
+        """[n, ...] (a single run) or [members, n, ...] samples from the fixed eval latents."""
+        n = self.eval_z.shape[-2]
+        parts = []
+        for start in range(0, n, EVAL_CHUNK):
+            z = self.eval_z[..., start:start + EVAL_CHUNK, :]
+            y = None if self.eval_y is None else self.eval_y[start:start + EVAL_CHUNK]
+            parts.append(np.asarray(self._generate(state, z, y)))
+        return np.concatenate(parts, axis=0 if self.size == 1 else 1)
+
     def evaluate(self, state: GANState, step: int) -> list[dict[str, float]]:
-        data = self.setup.data
-        if data.modes is None:
+        if self.evaluator is None:
             return [{} for _ in range(self.size)]
-        samples = self._generate(state, self.eval_z, None)
+        if self.eval_reference is None:  # real data through the same metrics: the ceiling
+            self.eval_reference = self.evaluator.reference(self.eval_z.shape[-2])
+        samples = self.eval_samples(state)
         results = []
         for i in range(self.size):
-            values = mode_metrics(self.member(samples, i), data.modes, data.mode_std, threshold=3.0)
-            values = {f"eval/{k}": v for k, v in values.items()}
+            values = {f"eval/{k}": v for k, v in self.evaluator(self.member(samples, i)).items()}
             self.loggers[i].scalars(values, step)
             results.append(values)
         return results
@@ -240,6 +257,8 @@ def train(cfg: dict, run_dir: str | pathlib.Path) -> dict:
         summary.update(step=step, wall_seconds=round(elapsed, 2),
                        steps_per_second=round((step - start_step) / elapsed, 3) if elapsed > 0 else math.nan,
                        latest_checkpoint=run.ckpt.latest_step())
+        if run.eval_reference is not None:
+            summary.update(eval_reference={f"eval/{k}": v for k, v in run.eval_reference.items()})
         if run.size == 1:
             summary.update(metrics=final[0], eval=evals[0])
         else:  # one entry per member; the top level keeps the run-wide fields

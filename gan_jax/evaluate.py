@@ -1,0 +1,125 @@
+"""Evaluate a checkpoint: `python -m gan_jax.evaluate run_dir=RUN [key=value ...]`.
+
+    python -m gan_jax.evaluate run_dir=runs/default_5k                  # latest checkpoint
+    python -m gan_jax.evaluate run_dir=runs/default_5k samples=10000 step=3000
+    python -m gan_jax.evaluate run_dir=runs/ring eval.mode_threshold=2  # any eval.* setting
+
+Options: step (the latest by default), samples (the run's trainer.eval_samples by default),
+seed (latents), ema (use the EMA generator when the run has one), out (JSON path; by default
+`<run_dir>/eval/step<N>_n<samples>.json`), and eval.<key> overriding the run's eval settings
+(conf/eval/default.yaml). Population runs are evaluated member by member.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import pathlib
+import sys
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from omegaconf import OmegaConf
+from omegaconf.errors import ConfigKeyError
+
+from gan_jax.errors import ConfigError, UserError
+from gan_jax.metrics import evaluator as evaluator_lib
+from gan_jax.training import saved_run
+from gan_jax.training.state import generate
+
+DEFAULT_EVAL = pathlib.Path(__file__).resolve().parents[1] / "conf" / "eval" / "default.yaml"
+CHUNK = 1000
+
+
+@dataclasses.dataclass
+class EvaluateConfig:
+    run_dir: str = "???"
+    step: int | None = None
+    samples: int | None = None
+    seed: int = 0
+    ema: bool = True
+    out: str | None = None
+    eval: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def parse(argv: list[str]) -> EvaluateConfig:
+    try:
+        cfg = OmegaConf.merge(OmegaConf.structured(EvaluateConfig), OmegaConf.from_cli(argv))
+        cfg = OmegaConf.to_object(cfg)
+    except ConfigKeyError as e:
+        raise ConfigError(f"{e.msg.splitlines()[0]}; options are "
+                          f"{', '.join(f.name for f in dataclasses.fields(EvaluateConfig))}.") from e
+    except Exception as e:  # missing run_dir, wrong types
+        raise ConfigError(f"{str(e).splitlines()[0]}. Usage: python -m gan_jax.evaluate "
+                          f"run_dir=RUN [step=N] [samples=N] [eval.KEY=VALUE]") from e
+    if cfg.samples is not None and cfg.samples < 2:
+        raise ConfigError(f"samples={cfg.samples} must be at least 2.")
+    return cfg
+
+
+def eval_settings(run_cfg: dict, overrides: dict) -> dict:
+    """The run's eval settings (defaults for runs saved before they existed) with overrides."""
+    base = run_cfg.get("eval") or OmegaConf.to_container(OmegaConf.load(DEFAULT_EVAL))
+    unknown = sorted(set(overrides) - set(base))
+    if unknown:
+        raise ConfigError(f"eval.{unknown[0]} is not an eval setting; known: {', '.join(sorted(base))}.")
+    return {**base, **overrides}
+
+
+def evaluate(cfg: EvaluateConfig) -> dict:
+    run = saved_run.load(cfg.run_dir, cfg.step)
+    settings = eval_settings(run.cfg, cfg.eval)
+    gan, data = run.setup.gan, run.setup.data
+    evaluator = evaluator_lib.build(settings, run.cfg["data"], data)
+    if evaluator is None:
+        raise ConfigError(f"data={data.name} has no evaluation metrics.")
+    n = cfg.samples or int(run.cfg["trainer"]["eval_samples"])
+    key = jax.random.PRNGKey(cfg.seed)
+    z = gan.sample_latent(key, n)
+    y = jnp.arange(n) % gan.num_classes if gan.num_classes else None
+    sample_fn = jax.jit(lambda s, z, y: generate(gan, s, z, y, cfg.ema))
+
+    def samples(state) -> np.ndarray:
+        return np.concatenate([
+            np.asarray(sample_fn(state, z[i:i + CHUNK], None if y is None else y[i:i + CHUNK]))
+            for i in range(0, n, CHUNK)])
+
+    members = [evaluator(samples(run.member(i))) for i in range(run.size)]
+    step = int(np.max(run.state.step))
+    result = {"run_dir": str(run.dir), "step": step, "samples": n, "seed": cfg.seed,
+              "ema": cfg.ema, "eval_settings": settings, "reference": evaluator.reference(n)}
+    if hasattr(evaluator, "net"):
+        result["feature_net"] = {"name": evaluator.net.name,
+                                 "test_accuracy": evaluator.net.test_accuracy}
+    if run.size == 1:
+        result["metrics"] = members[0]
+    else:
+        result["members"] = [{"member": i, "metrics": m} for i, m in enumerate(members)]
+    out = pathlib.Path(cfg.out) if cfg.out else run.dir / "eval" / f"step{step}_n{n}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    result["out"] = str(out)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.getLogger("absl").setLevel(logging.WARNING)
+    try:
+        result = evaluate(parse(sys.argv[1:] if argv is None else argv))
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    rows = [result["metrics"]] if "metrics" in result else [m["metrics"] for m in result["members"]]
+    for i, row in enumerate(rows):
+        label = "" if len(rows) == 1 else f"member {i}: "
+        print(label + "  ".join(f"{k}={v:.4g}" for k, v in row.items()))
+    print("real data: " + "  ".join(f"{k}={v:.4g}" for k, v in result["reference"].items()))
+    print(f"wrote {result['out']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""The evaluation a run gets, chosen from its data: `build(eval_cfg, data_cfg, data)`.
+
+2D mixtures: modes captured, % high quality, reverse KL (threshold in std devs stated).
+Fashion-MNIST: Frechet distance (FD, our FID analogue), KID, classifier score (IS analogue),
+precision/recall, density/coverage, category KL and coverage, all in the space of the packaged
+domain CNN (`feature_net`), against `reference_samples` real images of `reference_split`.
+Stacked Fashion-MNIST: each channel classified by the same CNN; modes = distinct category
+triples of 1000, KL of the triple histogram to uniform.
+
+Every evaluator maps samples [n, ...] (numpy, the data's value range) to {name: float} and has
+`reference(n)`: the same metrics on n real examples not drawn from the reference set (training
+split images), i.e. the best a generator could score with that many samples.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import numpy as np
+
+from gan_jax.data import fashion_mnist, stacked_fashion_mnist
+from gan_jax.data.spec import Dataset
+from gan_jax.errors import ConfigError
+from gan_jax.metrics import classifier, feature_net, frechet, kid, manifold, stacked
+from gan_jax.metrics.mixtures import mode_metrics
+
+REFERENCE_SPLITS = ("test", "train")
+
+
+class MixtureEvaluator:
+    def __init__(self, data: Dataset, threshold: float):
+        self.data, self.threshold = data, threshold
+
+    def __call__(self, samples) -> dict[str, float]:
+        return mode_metrics(samples, self.data.modes, self.data.mode_std, self.threshold)
+
+    def reference(self, n: int) -> dict[str, float]:
+        real, _ = self.data.sample(self.data.arrays, jax.random.PRNGKey(0), n)
+        return self(np.asarray(real))
+
+
+class ImageEvaluator:
+    """Feature-space metrics of grey 28x28 product images against real ones."""
+
+    def __init__(self, cfg: Any, real: np.ndarray, train_images: np.ndarray):
+        self.cfg, self.net = cfg, feature_net.load(cfg["feature_net"])
+        self.train_images = train_images
+        self.real_features, _ = self.net.embed(real)
+        self.real_stats = frechet.gaussian_stats(self.real_features)
+        self.num_real = len(real)
+
+    def __call__(self, samples) -> dict[str, float]:
+        c = self.cfg
+        features, logits = self.net.embed(samples)
+        labels = np.asarray(logits.argmax(-1))
+        num_classes = logits.shape[-1]
+        kid_mean, kid_std = kid.kid(self.real_features, features, num_subsets=int(c["kid_subsets"]),
+                                    subset_size=int(c["kid_subset_size"]), seed=int(c["seed"]))
+        cs_mean, _ = classifier.classifier_score(logits)
+        pr = manifold.precision_recall(self.real_features, features, k=int(c["pr_k"]))
+        dc = manifold.density_coverage(self.real_features, features, k=int(c["dc_k"]))
+        values = {
+            "fd": frechet.frechet_distance(*frechet.gaussian_stats(features), *self.real_stats),
+            "kid": kid_mean, "kid_std": kid_std, "cs": cs_mean, **pr, **dc,
+            "category_kl": classifier.category_kl(labels, num_classes),
+            "category_coverage": classifier.category_coverage(labels, num_classes),
+        }
+        return {k: float(v) for k, v in values.items()}
+
+    def reference(self, n: int) -> dict[str, float]:
+        if len(self.train_images) < 2:  # e.g. reference_split=train took the whole split
+            return {}
+        return self(self.train_images[:n].astype(np.float32) / 255.0)
+
+
+class StackedEvaluator:
+    """Modes over category triples of 3-channel stacked images, one CNN call per channel."""
+
+    def __init__(self, cfg: Any, real_grey: tuple[np.ndarray, np.ndarray]):
+        self.net = feature_net.load(cfg["feature_net"])
+        self.real_grey, self.seed = real_grey, int(cfg["seed"])
+
+    def channel_labels(self, samples) -> np.ndarray:
+        samples = np.asarray(samples, np.float32)
+        return np.stack([np.asarray(self.net.predict(samples[..., c:c + 1]))
+                         for c in range(samples.shape[-1])], axis=1)
+
+    def __call__(self, samples) -> dict[str, float]:
+        return {k: float(v) for k, v in stacked.stacked_modes(self.channel_labels(samples)).items()}
+
+    def reference(self, n: int) -> dict[str, float]:
+        images, labels = self.real_grey
+        triples = np.random.default_rng(self.seed).integers(0, len(images), (n, 3))
+        x, _ = stacked_fashion_mnist.stack(images, labels, triples)
+        return self(np.asarray(x, np.float32) / 255.0)
+
+
+def check(cfg: Any) -> None:
+    """ConfigError naming the first invalid eval setting."""
+    t = cfg["mode_threshold"]
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or t <= 0:
+        raise ConfigError(f"eval.mode_threshold={t!r} must be a positive number of std devs, e.g. 3.")
+    for key in ("reference_samples", "pr_k", "dc_k", "kid_subsets", "kid_subset_size"):
+        v = cfg[key]
+        if isinstance(v, bool) or not isinstance(v, int) or v < (2 if key == "reference_samples" else 1):
+            raise ConfigError(f"eval.{key}={v!r} must be a positive integer (see conf/eval/default.yaml).")
+    if cfg["reference_split"] not in REFERENCE_SPLITS:
+        raise ConfigError(f"eval.reference_split={cfg['reference_split']!r} is unknown; "
+                          f"choose test or train.")
+
+
+def build(cfg: Any, data_cfg: Any, data: Dataset):
+    """The evaluator for `data` per the eval group `cfg`, or None when the data has no metrics."""
+    check(cfg)
+    if data.modes is not None:
+        return MixtureEvaluator(data, float(cfg["mode_threshold"]))
+    if data.name not in ("fashion_mnist", "stacked_fashion_mnist"):
+        return None
+    split, count = cfg["reference_split"], cfg["reference_samples"]
+    root, download = data_cfg.get("root"), bool(data_cfg.get("download", False))
+    images, labels = fashion_mnist.load_numpy(split, root, download)
+    if data.name == "stacked_fashion_mnist":
+        return StackedEvaluator(cfg, (images, labels))
+    real = images[:count].astype(np.float32) / 255.0
+    # The reference row uses training images, disjoint from a test-split reference.
+    train = images[count:] if split == "train" else fashion_mnist.load_numpy("train", root, download)[0]
+    return ImageEvaluator(cfg, real, train)
