@@ -115,7 +115,9 @@ def hardware() -> str:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--budget", choices=sorted(BUDGETS), required=True)
-    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path(__file__).parent,
+    # Relative to the working directory, so that the results file records portable paths.
+    here = pathlib.Path(os.path.relpath(pathlib.Path(__file__).parent))
+    parser.add_argument("--out", type=pathlib.Path, default=here,
                         help="folder for the results, plots and runs/ (default: this folder)")
     parser.add_argument("--force", action="store_true", help="delete earlier runs of this budget")
     parser.add_argument("overrides", nargs="*", help="extra Hydra overrides for every run, "

@@ -95,8 +95,10 @@ def test_two_processes_equal_one(tmp_path):
         ckpt = Checkpoints(run / "checkpoints")
         states.append(ckpt.restore(template))
         ckpt.close()
+    # The cross-process all-reduce sums in another order than one process does; over 200 Adam
+    # steps the float32 rounding differences reach ~4e-5 on some CPUs (weights are ~1e-2).
     for x, y in zip(*map(jax.tree_util.tree_leaves, states)):
-        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-3, atol=1e-4)
 
 
 # --- child process ------------------------------------------------------------------------------
