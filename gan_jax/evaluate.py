@@ -23,8 +23,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from omegaconf import OmegaConf
-from omegaconf.errors import ConfigKeyError
 
+from gan_jax.cli import parse_options
 from gan_jax.errors import ConfigError, UserError
 from gan_jax.metrics import evaluator as evaluator_lib
 from gan_jax.training import saved_run
@@ -46,15 +46,8 @@ class EvaluateConfig:
 
 
 def parse(argv: list[str]) -> EvaluateConfig:
-    try:
-        cfg = OmegaConf.merge(OmegaConf.structured(EvaluateConfig), OmegaConf.from_cli(argv))
-        cfg = OmegaConf.to_object(cfg)
-    except ConfigKeyError as e:
-        raise ConfigError(f"{e.msg.splitlines()[0]}; options are "
-                          f"{', '.join(f.name for f in dataclasses.fields(EvaluateConfig))}.") from e
-    except Exception as e:  # missing run_dir, wrong types
-        raise ConfigError(f"{str(e).splitlines()[0]}. Usage: python -m gan_jax.evaluate "
-                          f"run_dir=RUN [step=N] [samples=N] [eval.KEY=VALUE]") from e
+    cfg = parse_options(EvaluateConfig, argv,
+                        "python -m gan_jax.evaluate run_dir=RUN [step=N] [samples=N] [eval.KEY=VALUE]")
     if cfg.samples is not None and cfg.samples < 2:
         raise ConfigError(f"samples={cfg.samples} must be at least 2.")
     return cfg

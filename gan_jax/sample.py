@@ -21,9 +21,8 @@ import sys
 import jax
 import jax.numpy as jnp
 import numpy as np
-from omegaconf import OmegaConf
-from omegaconf.errors import ConfigKeyError
 
+from gan_jax.cli import parse_options
 from gan_jax.errors import ConfigError, UserError
 from gan_jax.logging import image_grid, label_rows, save_png, scatter_image
 from gan_jax.training import saved_run
@@ -46,15 +45,8 @@ class SampleConfig:
 
 
 def parse(argv: list[str]) -> SampleConfig:
-    try:
-        cfg = OmegaConf.merge(OmegaConf.structured(SampleConfig), OmegaConf.from_cli(argv))
-        cfg = OmegaConf.to_object(cfg)
-    except ConfigKeyError as e:
-        raise ConfigError(f"{e.msg.splitlines()[0]}; options are "
-                          f"{', '.join(f.name for f in dataclasses.fields(SampleConfig))}.") from e
-    except Exception as e:  # missing run_dir, wrong types
-        raise ConfigError(f"{str(e).splitlines()[0]}. Usage: python -m gan_jax.sample "
-                          f"run_dir=RUN [n=64] [category=NAME] [interpolate=true] [npy=true]") from e
+    cfg = parse_options(SampleConfig, argv,
+                        "python -m gan_jax.sample run_dir=RUN [n=64] [category=NAME] [interpolate=true] [npy=true]")
     if cfg.n <= 0 or cfg.steps < 2:
         raise ConfigError(f"n={cfg.n} must be positive and steps={cfg.steps} at least 2.")
     return cfg
