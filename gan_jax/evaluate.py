@@ -27,11 +27,10 @@ from omegaconf import OmegaConf
 from gan_jax.cli import parse_options
 from gan_jax.errors import ConfigError, UserError
 from gan_jax.metrics import evaluator as evaluator_lib
-from gan_jax.training import saved_run
+from gan_jax.training import sampling, saved_run
 from gan_jax.training.state import generate
 
 DEFAULT_EVAL = pathlib.Path(__file__).resolve().parents[1] / "conf" / "eval" / "default.yaml"
-CHUNK = 1000
 
 
 @dataclasses.dataclass
@@ -75,12 +74,8 @@ def evaluate(cfg: EvaluateConfig) -> dict:
     y = jnp.arange(n) % gan.num_classes if gan.num_classes else None
     sample_fn = jax.jit(lambda s, z, y: generate(gan, s, z, y, cfg.ema))
 
-    def samples(state) -> np.ndarray:
-        return np.concatenate([
-            np.asarray(sample_fn(state, z[i:i + CHUNK], None if y is None else y[i:i + CHUNK]))
-            for i in range(0, n, CHUNK)])
-
-    members = [evaluator(samples(run.member(i))) for i in range(run.size)]
+    members = [evaluator(sampling.in_chunks(lambda z, y: sample_fn(run.member(i), z, y), z, y))
+               for i in range(run.size)]
     step = int(np.max(run.state.step))
     result = {"run_dir": str(run.dir), "step": step, "samples": n, "seed": cfg.seed,
               "ema": cfg.ema, "eval_settings": settings, "reference": evaluator.reference(n)}

@@ -24,7 +24,7 @@ import numpy as np
 
 from gan_jax.cli import parse_options
 from gan_jax.errors import ConfigError, UserError
-from gan_jax.logging import image_grid, label_rows, save_png, scatter_image
+from gan_jax.tensorboard_writer import image_grid, label_rows, save_png, scatter_image
 from gan_jax.training import saved_run
 from gan_jax.training.state import generate
 

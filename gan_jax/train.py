@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+import pathlib
 import sys
 
 import hydra
@@ -23,12 +24,33 @@ from gan_jax.sweeps import objective_value
 from gan_jax.training.loop import train
 
 
+def record_hydra_config(run_dir: str, cfg: DictConfig) -> None:
+    """What Hydra would write to <run>/.hydra/ (conf/config.yaml turns that off), written only
+    once the config is valid: a refused resume keeps the config the checkpoints were made with."""
+    hydra_cfg = HydraConfig.get()
+    out = pathlib.Path(run_dir) / ".hydra"
+    out.mkdir(parents=True, exist_ok=True)
+    OmegaConf.save(cfg, out / "config.yaml")
+    OmegaConf.save(OmegaConf.create({"hydra": hydra_cfg}), out / "hydra.yaml")
+    OmegaConf.save(hydra_cfg.overrides.task, out / "overrides.yaml")
+
+
+def remove_if_empty(run_dir: str) -> None:
+    """Hydra creates the run directory before the task starts; a refused run leaves none."""
+    path = pathlib.Path(run_dir)
+    if path.is_dir() and not any(path.iterdir()):
+        path.rmdir()
+
+
 @hydra.main(config_path="../conf", config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> float | None:
     """Train one run; returns `trainer.objective` from its summary for Hydra sweepers (Optuna),
     or None when that is null."""
     run_dir = HydraConfig.get().runtime.output_dir
     logging.getLogger("absl").setLevel(logging.WARNING)  # orbax is chatty at INFO
+    # JAX reports at INFO each accelerator backend it probes and does not find (TPU on every
+    # machine); a real problem with a present GPU comes at WARNING and still shows.
+    logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)
     objective = cfg.trainer.objective
     try:
         if objective is not None and not isinstance(objective, str):
@@ -36,7 +58,8 @@ def main(cfg: DictConfig) -> float | None:
                               f"e.g. trainer.objective=eval/hq.")
         parallel.initialize(cfg.trainer)  # joins the other processes; before any JAX work
         compile_cache.enable(cfg.trainer.compile_cache)  # before anything compiles
-        summary = train(OmegaConf.to_container(cfg, resolve=True), run_dir)
+        summary = train(OmegaConf.to_container(cfg, resolve=True), run_dir,
+                        on_valid=lambda: record_hydra_config(run_dir, cfg))
         value = objective_value(summary, objective)
     except DivergenceError as e:
         print(f"\nerror: {e}", file=sys.stderr)
@@ -45,6 +68,7 @@ def main(cfg: DictConfig) -> float | None:
         sys.exit(3)
     except UserError as e:
         print(f"\nerror: {e}", file=sys.stderr)
+        remove_if_empty(run_dir)
         sys.exit(2)
     print(f"run finished: {run_dir} (summary.json, tb/, checkpoints/, samples.png)")
     return value

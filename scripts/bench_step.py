@@ -3,6 +3,7 @@
     python scripts/bench_step.py                         # DCGAN, batch 64, Fashion-MNIST, CPU
     python scripts/bench_step.py --torch                 # plus the eager PyTorch twin, side by side
     python scripts/bench_step.py model=mlp data=ring trainer.batch_size=256
+    python scripts/bench_step.py --vmap-one              # the step vmapped over a population of one
 
 Hydra overrides select the config, as for gan_jax.train. The step is timed as it runs in
 training: `--chunk` steps per compiled call (lax.scan), state donated, after one warm-up call;
@@ -28,11 +29,16 @@ from gan_jax.training.step import make_train_chunk
 CONF = pathlib.Path(__file__).resolve().parents[1] / "conf"
 
 
-def jax_runner(cfg, chunk: int):
-    """(compile seconds, run(calls) -> seconds per step) for the training step of `cfg`."""
+def jax_runner(cfg, chunk: int, vmap_one: bool = False):
+    """(compile seconds, run(calls) -> seconds per step) for the training step of `cfg`;
+    `vmap_one`: the step as a population of one member would run it (vmap over an axis of 1)."""
     s = setup_lib.build(cfg)
     box = [s.init_state()]
-    train = jax.jit(make_train_chunk(s.step, chunk), donate_argnums=0)
+    step = s.step
+    if vmap_one:
+        box[0] = jax.tree_util.tree_map(lambda x: x[None], box[0])
+        step = jax.vmap(s.step, in_axes=(0, None))
+    train = jax.jit(make_train_chunk(step, chunk), donate_argnums=0)
     start = time.perf_counter()
     compiled = train.lower(box[0], s.data.arrays).compile()
     compile_s = time.perf_counter() - start
@@ -55,13 +61,15 @@ def main() -> None:
     p.add_argument("--calls", type=int, default=3, help="timed calls")
     p.add_argument("--rounds", type=int, default=3, help="alternating timing rounds (median)")
     p.add_argument("--torch", action="store_true", help="also time the eager PyTorch twin (DCGAN only)")
+    p.add_argument("--vmap-one", action="store_true",
+                   help="time the step vmapped over a population axis of size 1")
     args = p.parse_args()
     with initialize_config_dir(str(CONF), version_base="1.3"):
         cfg = OmegaConf.to_container(compose("config", overrides=args.overrides), resolve=True)
     batch = cfg["trainer"]["batch_size"]
     where = f"{jax.default_backend()} x{jax.local_device_count()} ({os.cpu_count()} cores, {platform.machine()})"
-    tag = " ".join(args.overrides) or "default"
-    compile_s, run_jax = jax_runner(cfg, args.chunk)
+    tag = " ".join(args.overrides + (["--vmap-one"] if args.vmap_one else [])) or "default"
+    compile_s, run_jax = jax_runner(cfg, args.chunk, args.vmap_one)
     run_torch = None
     if args.torch:
         import torch

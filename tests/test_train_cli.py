@@ -22,17 +22,24 @@ def run_cli(*overrides, cwd=ROOT, optimized=False):
 
 @pytest.mark.parametrize("override, message", [
     ("optim.lr=-1", "optim.lr=-1 must be positive"),
-    ("trainer.batch_size=0", "trainer.batch_size=0 must be a positive integer"),
+    ("trainer.batch_size=0", "trainer.batch_size=0 must be positive"),
     ("optim.beta1=1.5", "optim.beta1=1.5 must lie in [0, 1)"),
     ("trainer.checkpoint_every=150", "trainer.checkpoint_every=150 must be a multiple of trainer.log_every"),
     ("optim.lr=fast", "optim.lr='fast' must be a number"),
+    ("model.g_hidden=[0,32]", "model.g_hidden=[0, 32] has [0]: each value must be positive"),
 ])
 def test_invalid_values_exit_2_naming_the_setting(tmp_path, override, message):
     r = run_cli(*TINY_RING, override, f"hydra.run.dir={tmp_path / 'run'}")
     assert r.returncode == 2, r.stderr
     assert message in r.stderr
     assert "Traceback" not in r.stderr
-    assert not (tmp_path / "run" / "checkpoints").exists()  # failed before writing anything
+    assert not (tmp_path / "run").exists()  # no run directory, .hydra/ or train.log left behind
+
+
+def test_a_refused_multirun_job_leaves_no_directory(tmp_path):
+    r = run_cli("-m", *TINY_RING, "data.num_points=0,-1", f"hydra.sweep.dir={tmp_path / 'sweep'}")
+    assert r.returncode != 0 and "data.num_points=0 must be positive" in r.stderr
+    assert not (tmp_path / "sweep" / "0").exists()
 
 
 @pytest.mark.parametrize("override, message", [
@@ -53,8 +60,13 @@ def test_trains_and_refuses_to_overwrite(tmp_path):
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "completed" and summary["step"] == 200
     assert (run_dir / ".hydra" / "config.yaml").is_file()
+    recorded = {p.name: p.read_bytes() for p in (run_dir / ".hydra").iterdir()}
     r = run_cli(*common)
     assert r.returncode == 2 and "trainer.resume=true" in r.stderr
+    r = run_cli(*base, "trainer.steps=300", "trainer.resume=true", "optim.lr=1e-3")
+    assert r.returncode == 2 and "cannot resume" in r.stderr
+    # Refused: the run's recorded config still matches its checkpoints.
+    assert {p.name: p.read_bytes() for p in (run_dir / ".hydra").iterdir()} == recorded
     r = run_cli(*base, "trainer.steps=300", "trainer.resume=true")
     assert r.returncode == 0, r.stderr
     assert json.loads((run_dir / "summary.json").read_text())["step"] == 300

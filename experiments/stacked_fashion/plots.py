@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 from gan_jax.data import stacked_fashion_mnist  # noqa: E402
 from gan_jax.metrics import evaluator as evaluator_lib  # noqa: E402
 from gan_jax.training import saved_run  # noqa: E402
-from gan_jax.training.loop import EVAL_CHUNK, EVAL_KEY_TAG  # noqa: E402
+from gan_jax.training import sampling  # noqa: E402
 from gan_jax.training.state import generate  # noqa: E402
 
 DIGITS = np.array([100, 10, 1])  # (c0, c1, c2) -> mode index, as the data and the metric number it
@@ -23,7 +23,7 @@ DIGITS = np.array([100, 10, 1])  # (c0, c1, c2) -> mode index, as the data and t
 def run_modes(run_dir: pathlib.Path) -> tuple[list[np.ndarray], np.ndarray]:
     """(per member: mode index of each eval sample, real stacked data's mode indices).
 
-    The latents are the training loop's eval latents (fold_in(seed, EVAL_KEY_TAG)), so the modes
+    The latents are the training loop's eval latents (sampling.fixed_latents with EVAL_KEY_TAG), so the modes
     counted here are the ones behind summary.json's eval/modes; the real draw is eval_reference's.
     """
     run = saved_run.load(run_dir)
@@ -34,9 +34,8 @@ def run_modes(run_dir: pathlib.Path) -> tuple[list[np.ndarray], np.ndarray]:
     sample = jax.jit(lambda state, z: generate(gan, state, z))
     members = []
     for i, seed in enumerate(seeds):
-        z = gan.sample_latent(jax.random.fold_in(jax.random.PRNGKey(seed), EVAL_KEY_TAG), n)
-        x = np.concatenate([np.asarray(sample(run.member(i), z[s:s + EVAL_CHUNK]))
-                            for s in range(0, n, EVAL_CHUNK)])
+        z = sampling.fixed_latents(gan, seed, sampling.EVAL_KEY_TAG, n)
+        x = sampling.in_chunks(lambda z, y: sample(run.member(i), z), z)
         members.append(evaluator.channel_labels(x) @ DIGITS)
     # The same real triples as StackedEvaluator.reference(n).
     images, labels = evaluator.real_grey

@@ -1,6 +1,7 @@
 """Fashion-MNIST: Zalando product images, 10 categories, 60k train / 10k test, 28x28 grey.
 
-The four official IDX `.gz` files are looked up in order: `data.root`, `$GAN_JAX_DATA`,
+The four official IDX `.gz` files are read from `data.root` when it is set (that folder only);
+otherwise they are looked up in order: `$GAN_JAX_DATA`,
 `/usr/share/datasets/fashion-mnist` (Debian package `dataset-fashion-mnist`), and the user cache
 `~/.cache/gan_jax/fashion-mnist`, where the official release is downloaded when the network
 allows and `data.download=true`.
@@ -42,10 +43,11 @@ HOW_TO_INSTALL = (
 
 
 def candidate_dirs(root: str | None) -> list[pathlib.Path]:
-    """Folders searched for the IDX files, in priority order."""
-    dirs = []
+    """Folders searched for the IDX files, in priority order. An explicit `data.root` is the
+    only one: a user who names a folder means that folder."""
     if root:
-        dirs.append(pathlib.Path(root).expanduser())
+        return [pathlib.Path(root).expanduser()]
+    dirs = []
     if os.environ.get("GAN_JAX_DATA"):
         dirs.append(pathlib.Path(os.environ["GAN_JAX_DATA"]).expanduser())
     dirs += [SYSTEM_DIR, CACHE_DIR]
@@ -104,6 +106,13 @@ def load_numpy(split: str = "train", root: str | None = None, download_ok: bool 
     if split not in FILES:
         raise DataError(f"data.split={split!r} is not a Fashion-MNIST split; use 'train' or 'test'.")
     d = find_dir(root, split)
+    if d is None and root:
+        folder = pathlib.Path(root).expanduser()
+        missing = [n for n in FILES[split] if not (folder / n).is_file()]
+        state = "does not exist" if not folder.is_dir() else f"lacks {', '.join(missing)}"
+        raise DataError(f"data.root={root} {state}. Put the official Fashion-MNIST .gz files "
+                        f"there, or drop data.root to use the installed copy "
+                        f"(apt-get install dataset-fashion-mnist) or the download.")
     if d is None:
         if not download_ok:
             searched = ", ".join(str(p) for p in candidate_dirs(root))

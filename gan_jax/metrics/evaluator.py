@@ -21,12 +21,8 @@ import numpy as np
 
 from gan_jax.data import fashion_mnist, stacked_fashion_mnist
 from gan_jax.data.spec import Dataset
-from gan_jax.errors import ConfigError
 from gan_jax.metrics import classifier, feature_net, frechet, kid, manifold, stacked
 from gan_jax.metrics.mixtures import mode_metrics
-
-REFERENCE_SPLITS = ("test", "train")
-
 
 class MixtureEvaluator:
     def __init__(self, data: Dataset, threshold: float):
@@ -96,23 +92,9 @@ class StackedEvaluator:
         return self(np.asarray(x, np.float32) / 255.0)
 
 
-def check(cfg: Any) -> None:
-    """ConfigError naming the first invalid eval setting."""
-    t = cfg["mode_threshold"]
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or t <= 0:
-        raise ConfigError(f"eval.mode_threshold={t!r} must be a positive number of std devs, e.g. 3.")
-    for key in ("reference_samples", "pr_k", "dc_k", "kid_subsets", "kid_subset_size"):
-        v = cfg[key]
-        if isinstance(v, bool) or not isinstance(v, int) or v < (2 if key == "reference_samples" else 1):
-            raise ConfigError(f"eval.{key}={v!r} must be a positive integer (see conf/eval/default.yaml).")
-    if cfg["reference_split"] not in REFERENCE_SPLITS:
-        raise ConfigError(f"eval.reference_split={cfg['reference_split']!r} is unknown; "
-                          f"choose test or train.")
-
-
 def build(cfg: Any, data_cfg: Any, data: Dataset):
-    """The evaluator for `data` per the eval group `cfg`, or None when the data has no metrics."""
-    check(cfg)
+    """The evaluator for `data` per the eval group `cfg` (validated by gan_jax.config), or None
+    when the data has no metrics."""
     if data.modes is not None:
         return MixtureEvaluator(data, float(cfg["mode_threshold"]))
     if data.name not in ("fashion_mnist", "stacked_fashion_mnist"):

@@ -12,7 +12,7 @@ from gan_jax.data.spec import Dataset
 from gan_jax.errors import ConfigError
 from gan_jax.models import dcgan, mlp, resnet
 from gan_jax.models.critic import CONDITIONINGS, Critic, CriticOutput
-from gan_jax.models.layers import ACTIVATIONS, output_activation
+from gan_jax.models.layers import output_activation
 
 NAMES = ("dcgan", "mlp", "resnet")
 LATENT_DISTS = ("normal", "uniform")
@@ -48,26 +48,6 @@ def _choice(cfg: Any, key: str, options) -> str:
     return cfg[key]
 
 
-def _mlp_options(cfg: Any) -> tuple[int, float | None]:
-    """model.d_maxout_pieces and model.init_std, checked.
-
-    Both default when missing (runs saved before the keys existed). A population traces
-    numeric lists per member; a traced number of pieces fails in `int` there, which the
-    population reports as a structural setting.
-    """
-    pieces, std = cfg.get("d_maxout_pieces", 1), cfg.get("init_std")
-    if isinstance(pieces, jax.Array):
-        pieces = int(pieces)
-    elif isinstance(pieces, bool) or not isinstance(pieces, int) or pieces < 1:
-        raise ConfigError(f"model.d_maxout_pieces={pieces!r} must be a positive integer: 1 for "
-                          f"Dense + d_act layers, e.g. 5 for maxout layers of 5 pieces.")
-    if not (std is None or isinstance(std, jax.Array)) and (
-            isinstance(std, bool) or not isinstance(std, (int, float)) or std <= 0):
-        raise ConfigError(f"model.init_std={std!r} must be null (the default init) or a positive "
-                          f"number, e.g. model.init_std=0.02.")
-    return pieces, std
-
-
 def build(cfg: Any, data: Dataset, conditional: bool = False) -> GAN:
     """`cfg` has the model group's keys; shapes and output range come from `data`.
 
@@ -99,9 +79,9 @@ def build(cfg: Any, data: Dataset, conditional: bool = False) -> GAN:
         g = resnet.Generator(tuple(data.shape), out_act, cfg["g_width"], num_classes)
         trunk = resnet.Discriminator(cfg["d_width"])
     else:
-        _choice(cfg, "g_act", ACTIVATIONS)
-        _choice(cfg, "d_act", ACTIVATIONS)
-        pieces, init_std = _mlp_options(cfg)
+        # Types and ranges are checked by gan_jax.config; int() of a number traced per population
+        # member fails, which the population reports as a structural setting.
+        pieces, init_std = int(cfg["d_maxout_pieces"]), cfg["init_std"]
         g = mlp.Generator(tuple(data.shape), out_act, tuple(cfg["g_hidden"]), cfg["g_act"],
                           bool(cfg["g_batch_norm"]), num_classes, init_std)
         trunk = mlp.Discriminator(tuple(cfg["d_hidden"]), cfg["d_act"], pieces, init_std)

@@ -6,7 +6,7 @@ import json
 import math
 import pathlib
 import time
-from typing import Any
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
@@ -14,20 +14,19 @@ import numpy as np
 from tqdm import tqdm
 
 from gan_jax import parallel
+from gan_jax.config.validate import validate_trainer
 from gan_jax.errors import ConfigError, DivergenceError
-from gan_jax.logging import Logger, flat_hparams, image_grid, label_rows, save_png, scatter_image
+from gan_jax.tensorboard_writer import Logger, flat_hparams, image_grid, label_rows, save_png, scatter_image
 from gan_jax.metrics import evaluator as evaluator_lib
 from gan_jax.training import population as population_lib
+from gan_jax.training import sampling
 from gan_jax.training import setup as setup_lib
 from gan_jax.training.checkpoint import Checkpoints
 from gan_jax.training.state import GANState, generate
 from gan_jax.training.step import make_train_chunk
 
-SAMPLE_KEY_TAG = 1  # fold_in tags keep sample/eval latents apart from training keys
-EVAL_KEY_TAG = 2
 # Settings that may change when a run is resumed; everything else must match the checkpoint.
 RESUMABLE = {"trainer", "eval"}
-EVAL_CHUNK = 1000  # samples generated per call when evaluating (bounds activation memory)
 
 
 class Run:
@@ -41,6 +40,7 @@ class Run:
         self.cfg = cfg
         self.t = cfg["trainer"]
         self.dir = pathlib.Path(run_dir)
+        validate_trainer(cfg)  # first: the trainer group says how to split a population
         self.placement = parallel.placement(self.t)
         self.size = int(self.t["population"])
         varying = population_lib.varying_settings(cfg)  # also refuses lists without a population
@@ -62,23 +62,17 @@ class Run:
         # Before anything is written: a missing feature net or reference split fails here.
         self.evaluator = evaluator_lib.build(cfg["eval"], cfg["data"], self.setup.data)
         self.eval_reference: dict[str, float] | None = None
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.ckpt = Checkpoints(self.checkpoints_dir, int(self.t["keep_checkpoints"]))
-        tb = self.dir / "tb"
-        self.loggers = [Logger(tb / f"member_{i:02d}" if self.size > 1 else tb, self.primary)
-                        for i in range(self.size)]
         gan = self.setup.gan
 
         def latents(tag: int, n: int) -> jax.Array:
             """Fixed latents per member from its own seed, as its single run would draw."""
-            zs = [gan.sample_latent(jax.random.fold_in(jax.random.PRNGKey(int(m["seed"])), tag), n)
-                  for m in self.member_cfgs]
+            zs = [sampling.fixed_latents(gan, m["seed"], tag, n) for m in self.member_cfgs]
             return zs[0] if self.size == 1 else jnp.stack(zs)
 
         # Conditional: one row of 8 per category; unconditional: an 8x8 grid.
-        self.sample_z = latents(SAMPLE_KEY_TAG, 8 * gan.num_classes if gan.num_classes else 64)
+        self.sample_z = latents(sampling.SAMPLE_KEY_TAG, 8 * gan.num_classes if gan.num_classes else 64)
         self.sample_y = jnp.repeat(jnp.arange(gan.num_classes), 8) if gan.num_classes else None
-        self.eval_z = latents(EVAL_KEY_TAG, int(self.t["eval_samples"]))
+        self.eval_z = latents(sampling.EVAL_KEY_TAG, int(self.t["eval_samples"]))
         # Conditional runs are evaluated on equally many samples of every category.
         self.eval_y = (jnp.arange(int(self.t["eval_samples"])) % gan.num_classes
                        if gan.num_classes else None)
@@ -87,6 +81,15 @@ class Run:
         if self.size > 1:
             generate_fn = jax.vmap(generate_fn, in_axes=(0, 0, None))
         self._generate = jax.jit(generate_fn)
+
+    def open(self) -> None:
+        """Create the run directory, checkpoint manager and TensorBoard writers: the first
+        writes, after every check in __init__ has passed."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.ckpt = Checkpoints(self.checkpoints_dir, int(self.t["keep_checkpoints"]))
+        tb = self.dir / "tb"
+        self.loggers = [Logger(tb / f"member_{i:02d}" if self.size > 1 else tb, self.primary)
+                        for i in range(self.size)]
 
     def _check_resume(self) -> None:
         has_ckpt = self.checkpoints_dir.is_dir() and any(
@@ -168,13 +171,7 @@ class Run:
 
     def eval_samples(self, state: GANState) -> np.ndarray:
         """[n, ...] (a single run) or [members, n, ...] samples from the fixed eval latents."""
-        n = self.eval_z.shape[-2]
-        parts = []
-        for start in range(0, n, EVAL_CHUNK):
-            z = self.eval_z[..., start:start + EVAL_CHUNK, :]
-            y = None if self.eval_y is None else self.eval_y[start:start + EVAL_CHUNK]
-            parts.append(np.asarray(self._generate(state, z, y)))
-        return np.concatenate(parts, axis=0 if self.size == 1 else 1)
+        return sampling.in_chunks(lambda z, y: self._generate(state, z, y), self.eval_z, self.eval_y)
 
     def evaluate(self, state: GANState, step: int) -> list[dict[str, float]]:
         if self.evaluator is None:
@@ -201,9 +198,17 @@ def _check_finite(metrics: dict[str, np.ndarray], first_step: int, who: str = ""
                 f"from the last checkpoint with trainer.resume=true.")
 
 
-def train(cfg: dict, run_dir: str | pathlib.Path) -> dict:
-    """Train per `cfg` (plain nested dict) in `run_dir`; returns (and writes) summary.json."""
+def train(cfg: dict, run_dir: str | pathlib.Path, on_valid: Callable[[], None] | None = None
+          ) -> dict:
+    """Train per `cfg` (plain nested dict) in `run_dir`; returns (and writes) summary.json.
+
+    `on_valid` runs once every check has passed, before the run writes anything (the entry
+    point records the Hydra config there).
+    """
     run = Run(cfg, run_dir)
+    if on_valid is not None:
+        on_valid()
+    run.open()
     t = run.t
     total, every = int(t["steps"]), int(t["log_every"])
     state, arrays = run.initial_state()

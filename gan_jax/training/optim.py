@@ -1,5 +1,5 @@
-"""Optimizers from the optim config: Adam per player, with TTUR (separate learning rates) and
-WGAN's weight clipping of the discriminator."""
+"""Optimizers from the optim config (`optim=adam|rmsprop|sgd`), one per player, with TTUR
+(separate learning rates) and WGAN's weight clipping of the discriminator."""
 
 from __future__ import annotations
 
@@ -36,13 +36,30 @@ def clip_weights(limit: float) -> optax.GradientTransformation:
 DIFFERENTIABLE_EPS_ROOT = 1e-16
 
 
+def adam(cfg: Any, lr, eps_root: float = 0.0) -> optax.GradientTransformation:
+    return optax.adam(lr, b1=number(cfg["beta1"]), b2=number(cfg["beta2"]), eps_root=eps_root)
+
+
+def rmsprop(cfg: Any, lr, eps_root: float = 0.0) -> optax.GradientTransformation:
+    return optax.rmsprop(lr, decay=number(cfg["decay"]), eps=number(cfg["eps"]),
+                         eps_in_sqrt=True, momentum=number(cfg["momentum"]))
+
+
+def sgd(cfg: Any, lr, eps_root: float = 0.0) -> optax.GradientTransformation:
+    return optax.sgd(lr, momentum=number(cfg["momentum"]), nesterov=bool(cfg["nesterov"]))
+
+
+# optim.name -> factory(cfg, lr, eps_root); eps_root only matters where a square root of a
+# gradient statistic is differentiated (Adam under the unrolled GAN).
+OPTIMIZERS = {"adam": adam, "rmsprop": rmsprop, "sgd": sgd}
+
+
 def build(cfg: Any, d_weight_clip: float | None = None, differentiable_d: bool = False
           ) -> tuple[optax.GradientTransformation, optax.GradientTransformation]:
-    """Adam for G and D; `differentiable_d` when D's update is differentiated (unrolled GAN)."""
+    """G's and D's optimizer; `differentiable_d` when D's update is differentiated (unrolled GAN)."""
+    make = OPTIMIZERS[cfg["name"]]
     g_lr, d_lr = learning_rates(cfg)
-    make = lambda lr, eps_root=0.0: optax.adam(  # noqa: E731
-        lr, b1=number(cfg["beta1"]), b2=number(cfg["beta2"]), eps_root=eps_root)
-    d_opt = make(d_lr, DIFFERENTIABLE_EPS_ROOT if differentiable_d else 0.0)
+    d_opt = make(cfg, d_lr, DIFFERENTIABLE_EPS_ROOT if differentiable_d else 0.0)
     if d_weight_clip is not None:
         d_opt = optax.chain(d_opt, clip_weights(d_weight_clip))
-    return make(g_lr), d_opt
+    return make(cfg, g_lr), d_opt

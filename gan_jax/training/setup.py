@@ -10,7 +10,8 @@ import optax
 
 from gan_jax import data as data_lib
 from gan_jax import losses, mitigations, models
-from gan_jax.config import number, validate
+from gan_jax.config import number
+from gan_jax.config.validate import validate
 from gan_jax.data.spec import Dataset
 from gan_jax.errors import ConfigError
 from gan_jax.mitigations import penalties

@@ -76,3 +76,17 @@ def test_real_fashion_mnist():
         assert images.shape == (n, 28, 28, 1)
         assert np.array_equal(np.bincount(labels), np.full(10, n // 10))  # balanced classes
     assert len(fashion_mnist.CLASS_NAMES) == 10
+
+
+def test_an_explicit_root_is_the_only_folder_read(tmp_path, monkeypatch):
+    """data.root names a folder: when it lacks the files, no fallback to the installed copy."""
+    monkeypatch.delenv("GAN_JAX_DATA", raising=False)
+    monkeypatch.setattr(fashion_mnist, "SYSTEM_DIR", write_fake_fashion_mnist(tmp_path / "system"))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataError, match=f"data.root={empty} lacks train-images-idx3-ubyte.gz"):
+        fashion_mnist.load_numpy("train", str(empty))
+    with pytest.raises(DataError, match="does not exist"):
+        fashion_mnist.load_numpy("train", str(tmp_path / "nowhere"))
+    images, _ = fashion_mnist.load_numpy("train", None)  # unset: the lookup order applies
+    assert images.shape == (128, 28, 28, 1)

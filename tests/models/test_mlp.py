@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from gan_jax import models
+from gan_jax.config.validate import validate
 from gan_jax.errors import ConfigError
 from gan_jax.models.layers import Maxout
 from tests.conftest import make_cfg
@@ -67,4 +68,4 @@ def test_default_init_is_unchanged():
 ])
 def test_bad_values_are_named(override, name):
     with pytest.raises(ConfigError, match=name):
-        build(["model=mlp", override])
+        validate(make_cfg(["model=mlp", override]))

@@ -64,9 +64,3 @@ def test_mlp_on_2d_data_has_linear_output():
 def test_dcgan_rejects_2d_data():
     with pytest.raises(ConfigError, match="model=mlp"):
         models.build(make_cfg()["model"], image_spec((2,), None))
-
-
-def test_unknown_activation_is_named():
-    cfg = make_cfg(["model=mlp", "model.g_act=swishy"])["model"]
-    with pytest.raises(ConfigError, match="model.g_act"):
-        models.build(cfg, image_spec((2,), None))

@@ -1,0 +1,275 @@
+"""One dataclass per config group option: every key of every yaml in conf/, typed and ranged.
+
+The yaml files hold the values and their comments; these classes say what each key must be.
+`gan_jax.config.validate` checks a composed config against them before anything is built or
+written, and tests/config/test_schemas.py keeps them and conf/ in step (same keys, every key read).
+Options are selected by the group's `name` key (data, model, loss, optim) or by the mitigation's
+own name; the option names equal the code names they select.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+from gan_jax.config.checks import (at_least, comma_list_of, each, fraction, non_negative,
+                                   only, one_of, open_fraction, positive, setting)
+from gan_jax.losses import LOSSES
+from gan_jax.mitigations.augment import POLICIES
+from gan_jax.models.critic import CONDITIONINGS
+from gan_jax.models.layers import ACTIVATIONS
+
+dataclass = dataclasses.dataclass(frozen=True)
+LATENT_DISTS = ("normal", "uniform")
+SPLITS = ("train", "test")
+
+# ---- data: datasets (gan_jax/data) ----
+
+
+@dataclass
+class FashionMNIST:
+    name: str = setting()
+    split: str = setting(one_of(*SPLITS))
+    root: Optional[str] = setting()
+    download: bool = setting()
+    conditional: bool = setting()
+
+
+@dataclass
+class StackedFashionMNIST:
+    name: str = setting()
+    split: str = setting(one_of(*SPLITS))
+    root: Optional[str] = setting()
+    download: bool = setting()
+    num_points: int = setting(positive)
+    seed: int = setting(non_negative)
+    conditional: bool = setting(only(False, "1000 triple modes are not categories to condition on"))
+
+
+@dataclass
+class Mixture:
+    name: str = setting()
+    num_points: int = setting(positive)
+    seed: int = setting(non_negative)
+
+
+# ---- model: generator/discriminator pairs (gan_jax/models) ----
+
+
+@dataclass
+class ModelBase:
+    name: str = setting()
+    latent_dim: int = setting(positive)
+    latent_dist: str = setting(one_of(*LATENT_DISTS))
+    conditioning: str = setting(one_of(*CONDITIONINGS))
+    acgan_weight: float = setting(non_negative)
+
+
+@dataclass
+class DCGAN(ModelBase):
+    width: int = setting(positive)
+    fc_width: int = setting(positive)
+    d_batch_norm: bool = setting()
+    leak: float = setting(fraction)
+    init_std: float = setting(positive)
+
+
+@dataclass
+class MLP(ModelBase):
+    g_hidden: list[int] = setting(each(positive))
+    d_hidden: list[int] = setting(each(positive))
+    g_act: str = setting(one_of(*ACTIVATIONS))
+    d_act: str = setting(one_of(*ACTIVATIONS))
+    g_batch_norm: bool = setting()
+    d_maxout_pieces: int = setting(at_least(1))
+    init_std: Optional[float] = setting(positive)
+
+
+@dataclass
+class ResNet(ModelBase):
+    g_width: int = setting(positive)
+    d_width: int = setting(positive)
+
+
+# ---- loss: adversarial losses (gan_jax/losses.py) ----
+
+
+@dataclass
+class Loss:
+    name: str = setting()
+
+
+@dataclass
+class Wasserstein(Loss):
+    clip: float = setting(positive)
+
+
+@dataclass
+class WGANGP(Loss):
+    gp_weight: float = setting(non_negative)
+
+
+# ---- optim: optimizers of both players (gan_jax/training/optim.py) ----
+
+
+@dataclass
+class OptimBase:
+    name: str = setting()
+    lr: float = setting(positive)
+    g_lr: Optional[float] = setting(positive)
+    d_lr: Optional[float] = setting(positive)
+    n_critic: int = setting(at_least(1))
+    ema_decay: float = setting(fraction)
+
+
+@dataclass
+class Adam(OptimBase):
+    beta1: float = setting(fraction)
+    beta2: float = setting(open_fraction)
+
+
+@dataclass
+class RMSProp(OptimBase):
+    decay: float = setting(fraction)
+    eps: float = setting(positive)
+    momentum: float = setting(fraction)
+
+
+@dataclass
+class SGD(OptimBase):
+    momentum: float = setting(fraction)
+    nesterov: bool = setting()
+
+
+# ---- mitigation: mode-collapse mitigations and regularisers (gan_jax/mitigations) ----
+
+
+@dataclass
+class WeightedPenalty:
+    weight: float = setting(non_negative)
+
+
+@dataclass
+class GammaPenalty:
+    gamma: float = setting(non_negative)
+
+
+@dataclass
+class DRAGAN(WeightedPenalty):
+    scale: float = setting(positive)
+
+
+@dataclass
+class SpectralNorm:
+    n_steps: int = setting(at_least(1))
+    generator: bool = setting()
+
+
+@dataclass
+class PacGAN:
+    m: int = setting(at_least(2))
+
+
+@dataclass
+class MinibatchStd:
+    group_size: int = setting(at_least(2))
+
+
+@dataclass
+class MinibatchDiscrimination:
+    num_kernels: int = setting(positive)
+    kernel_dim: int = setting(positive)
+
+
+@dataclass
+class Unrolled:
+    steps: int = setting(non_negative)
+
+
+@dataclass
+class FeatureMatching(WeightedPenalty):
+    replace: bool = setting()
+
+
+@dataclass
+class LabelSmoothing:
+    smoothing: float = setting(fraction)
+
+
+@dataclass
+class InstanceNoise:
+    std: float = setting(non_negative)
+    anneal_steps: int = setting(positive)
+
+
+@dataclass
+class DiffAugment:
+    policy: str = setting(comma_list_of(*POLICIES))
+
+
+@dataclass
+class BCR:
+    real_weight: float = setting(non_negative)
+    fake_weight: float = setting(non_negative)
+    jitter_std: float = setting(non_negative)
+
+
+@dataclass
+class LeCam(WeightedPenalty):
+    decay: float = setting(fraction)
+
+
+# ---- trainer and eval: one option each ----
+
+
+@dataclass
+class Trainer:
+    steps: int = setting(positive)
+    batch_size: int = setting(positive)
+    log_every: int = setting(positive)
+    sample_every: int = setting(positive)
+    eval_every: int = setting(positive)
+    eval_samples: int = setting(positive)
+    checkpoint_every: int = setting(positive)
+    keep_checkpoints: int = setting(positive)
+    resume: bool = setting()
+    progress: bool = setting()
+    parallel: str = setting(one_of("none", "data"))
+    population: int = setting(positive)
+    distributed: bool = setting()
+    coordinator_address: Optional[str] = setting()
+    num_processes: Optional[int] = setting(positive)
+    process_id: Optional[int] = setting(non_negative)
+    compile_cache: Optional[str] = setting()
+    objective: Optional[str] = setting()
+
+
+@dataclass
+class Eval:
+    mode_threshold: float = setting(positive)
+    feature_net: Optional[str] = setting()
+    reference_split: str = setting(one_of(*SPLITS))
+    reference_samples: int = setting(at_least(2))
+    pr_k: int = setting(positive)
+    dc_k: int = setting(positive)
+    kid_subsets: int = setting(positive)
+    kid_subset_size: int = setting(positive)
+    seed: int = setting(non_negative)
+
+
+# Group -> option name -> schema. data/model/loss/optim select by their `name` key.
+SELECTED_BY_NAME = {
+    "data": {"fashion_mnist": FashionMNIST, "stacked_fashion_mnist": StackedFashionMNIST,
+             "ring": Mixture, "grid": Mixture},
+    "model": {"dcgan": DCGAN, "mlp": MLP, "resnet": ResNet},
+    "loss": {**{name: Loss for name in LOSSES}, "wasserstein": Wasserstein, "wgan_gp": WGANGP},
+    "optim": {"adam": Adam, "rmsprop": RMSProp, "sgd": SGD},
+}
+SINGLE = {"trainer": Trainer, "eval": Eval}
+MITIGATIONS = {
+    "wgan_gp": WeightedPenalty, "r1": GammaPenalty, "r2": GammaPenalty, "dragan": DRAGAN,
+    "spectral_norm": SpectralNorm, "pacgan": PacGAN, "minibatch_std": MinibatchStd,
+    "minibatch_discrimination": MinibatchDiscrimination, "unrolled": Unrolled,
+    "feature_matching": FeatureMatching, "label_smoothing": LabelSmoothing,
+    "instance_noise": InstanceNoise, "diffaugment": DiffAugment, "bcr": BCR, "lecam": LeCam,
+}

@@ -1,0 +1,130 @@
+"""`validate(cfg)`: every setting of a composed config, typed and range-checked, in one place.
+
+Runs before anything is built or written (the entry points call it through `setup.build`). Types
+and ranges come from `gan_jax.config.schemas`; the few rules that tie settings together are
+below. A population (`trainer.population`) is validated member by member, each member's config
+holding its own single values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import types
+import typing
+from typing import Any, Mapping
+
+from gan_jax.config import schemas
+from gan_jax.errors import ConfigError
+
+GROUPS = ("data", "model", "loss", "optim", "trainer", "eval", "mitigation")
+TYPE_WORDS = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+
+
+@functools.cache
+def _fields(schema: type) -> dict[str, tuple[Any, Any]]:
+    """{key: (type, check)} of a schema class."""
+    hints = typing.get_type_hints(schema)
+    return {f.name: (hints[f.name], f.metadata.get("check")) for f in dataclasses.fields(schema)}
+
+
+def _type_problem(value: Any, kind: Any) -> str | None:
+    """What is wrong with `value`'s type for the annotation `kind`, or None."""
+    args = typing.get_args(kind)
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):  # Optional[X]
+        if value is None:
+            return None
+        kind = next(a for a in args if a is not type(None))
+        args = typing.get_args(kind)
+    if typing.get_origin(kind) is list:
+        if not isinstance(value, list):
+            return f"must be a list of {TYPE_WORDS[args[0]]}s, e.g. [128,128]"
+        problems = [_type_problem(v, args[0]) for v in value]
+        return next((f"has {v!r}: each value {p}" for v, p in zip(value, problems) if p), None)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return None  # 1 is a fine learning-rate multiplier of 1.0
+    if isinstance(value, bool) != (kind is bool) or not isinstance(value, kind):
+        return f"must be {TYPE_WORDS[kind]} (got {type(value).__name__})"
+    return None
+
+
+def check_option(values: Any, schema: type, prefix: str) -> None:
+    """Keys, types and ranges of one group option's settings (`prefix`: e.g. "model")."""
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"{prefix} must be a group of settings, got {values!r}.")
+    fields = _fields(schema)
+    unknown = sorted(set(values) - set(fields))
+    # A group option brings its own keys: `optim=sgd`, not `optim.name=sgd` on Adam's keys.
+    hint = (f" (choose an option with {prefix}={values['name']}, which brings its settings, "
+            f"rather than setting {prefix}.name)" if prefix in schemas.SELECTED_BY_NAME else "")
+    if unknown:
+        raise ConfigError(f"{prefix}.{unknown[0]} is not a setting of this option; its settings "
+                          f"are {', '.join(fields)}{hint}.")
+    missing = [k for k in fields if k not in values]
+    if missing:
+        raise ConfigError(f"{prefix}.{missing[0]} is missing; add it to the config (see conf/)"
+                          f"{hint}.")
+    for key, (kind, check) in fields.items():
+        value = values[key]
+        problem = _type_problem(value, kind)
+        if problem is None and check is not None and value is not None:
+            problem = check(value)
+        if problem:
+            raise ConfigError(f"{prefix}.{key}={_show(value)} {problem}.")
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _selected(group: str, values: Mapping) -> type:
+    options = schemas.SELECTED_BY_NAME[group]
+    name = values.get("name") if isinstance(values, Mapping) else None
+    if name not in options:
+        raise ConfigError(f"{group}.name={_show(name)} is unknown; choose one of "
+                          f"{', '.join(options)} (e.g. {group}={next(iter(options))}).")
+    return options[name]
+
+
+def validate_trainer(cfg: Mapping) -> None:
+    """The trainer group alone: read first, to split a population into members."""
+    check_option(cfg.get("trainer"), schemas.Trainer, "trainer")
+    _check_schedule(cfg["trainer"])
+
+
+def validate(cfg: Mapping) -> None:
+    """Raise ConfigError, naming the setting and what it must be, for the first invalid value."""
+    unknown = sorted(set(cfg) - {*GROUPS, "seed"})
+    if unknown:
+        raise ConfigError(f"{unknown[0]} is not a config group or setting; the config has "
+                          f"{', '.join(GROUPS)} and seed.")
+    for group in GROUPS:
+        if group not in cfg:
+            raise ConfigError(f"the config has no {group} group (see conf/config.yaml).")
+    for group in schemas.SELECTED_BY_NAME:
+        check_option(cfg[group], _selected(group, cfg[group]), group)
+    for group, schema in schemas.SINGLE.items():
+        check_option(cfg[group], schema, group)
+    for name, params in (cfg["mitigation"] or {}).items():
+        if name not in schemas.MITIGATIONS:
+            raise ConfigError(f"mitigation {name!r} is unknown; choose from "
+                              f"{', '.join(schemas.MITIGATIONS)} (e.g. mitigation=[pacgan,r1]).")
+        check_option(params or {}, schemas.MITIGATIONS[name], f"mitigation.{name}")
+    seed = cfg["seed"]
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"seed={_show(seed)} must be a non-negative integer.")
+    _check_schedule(cfg["trainer"])
+
+
+def _check_schedule(t: Mapping) -> None:
+    for key in ("sample_every", "eval_every", "checkpoint_every"):
+        if t[key] % t["log_every"]:
+            fix = t["log_every"] * max(1, t[key] // t["log_every"])
+            raise ConfigError(f"trainer.{key}={t[key]} must be a multiple of "
+                              f"trainer.log_every={t['log_every']} (steps run in chunks of "
+                              f"log_every), e.g. trainer.{key}={fix}.")
+

@@ -1,0 +1,39 @@
+"""Generator samples for grids and evaluation: the fixed latents of a run, drawn in chunks.
+
+The training loop, `gan_jax.evaluate` and the experiments' plots all draw through here, so a
+sample counted by a plot is the sample behind summary.json's numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import numpy as np
+
+from gan_jax.models import GAN
+
+# fold_in tags keep the fixed sample and eval latents apart from the training keys.
+SAMPLE_KEY_TAG = 1
+EVAL_KEY_TAG = 2
+CHUNK = 1000  # samples generated per call (bounds activation memory)
+
+
+def fixed_latents(gan: GAN, seed: int, tag: int, n: int) -> jax.Array:
+    """The n latents a run with `seed` uses for its sample grids (SAMPLE_KEY_TAG) or evaluation
+    (EVAL_KEY_TAG)."""
+    return gan.sample_latent(jax.random.fold_in(jax.random.PRNGKey(int(seed)), tag), n)
+
+
+def in_chunks(sample: Callable, z: jax.Array, y: jax.Array | None = None,
+              chunk: int = CHUNK) -> np.ndarray:
+    """`sample(z, y)` over chunks of the sample axis of z ([n, d], or [members, n, d] for a
+    population), concatenated on the host; y ([n] labels or None) is chunked alike."""
+    axis = z.ndim - 2
+    n = z.shape[axis]
+    parts = []
+    for start in range(0, n, chunk):
+        z_part = jax.lax.slice_in_dim(z, start, min(start + chunk, n), axis=axis)
+        y_part = None if y is None else y[start:start + chunk]
+        parts.append(np.asarray(sample(z_part, y_part)))
+    return np.concatenate(parts, axis=axis)

@@ -1,0 +1,116 @@
+"""No setting is silently ignored: every key of every option is read by the code it configures.
+
+The config is wrapped in a mapping that records each key looked up; validation is switched off
+while recording (it reads every key by design), so what counts is the builders, the training
+loop and the entry point's own reads.
+"""
+
+import dataclasses
+
+import jax
+import numpy as np
+import pytest
+
+from gan_jax import compile_cache, parallel, sweeps
+from gan_jax import data as data_lib
+from gan_jax.config import schemas
+from gan_jax.metrics import evaluator as evaluator_lib
+from gan_jax.training import loop, setup as setup_lib
+from tests.conftest import EVERY_100, TINY_DCGAN, TINY_RING, make_cfg
+from tests.config.test_schemas import options
+
+
+class Recorded(dict):
+    """A config mapping that notes every key read through [] or get() as a dotted path."""
+
+    def __init__(self, values: dict, reads: set, path: str = ""):
+        super().__init__({k: Recorded(v, reads, f"{path}{k}.") if isinstance(v, dict) else v
+                          for k, v in values.items()})
+        self.reads, self.path = reads, path
+
+    def __getitem__(self, key):
+        self.reads.add(self.path + key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        if key in self:
+            self.reads.add(self.path + key)
+        return super().get(key, default)
+
+
+@pytest.fixture
+def no_validation(monkeypatch):
+    monkeypatch.setattr(setup_lib, "validate", lambda cfg: None)
+    monkeypatch.setattr(loop, "validate_trainer", lambda cfg: None)
+
+
+def fields(schema) -> set[str]:
+    return {f.name for f in dataclasses.fields(schema)}
+
+
+def reads_of_build(overrides) -> set[str]:
+    """Keys read while building the data, models, losses, optimizers and mitigations and
+    tracing one step."""
+    reads: set[str] = set()
+    cfg = Recorded(make_cfg(overrides), reads)
+    setup = setup_lib.build(cfg)
+    jax.eval_shape(setup.step, jax.eval_shape(setup.init_state), setup.data.arrays)
+    return reads
+
+
+def small(group, option, fake_root):
+    """Overrides that make `group=option` cheap to build. Models are built conditional with the
+    AC-GAN head, since their conditioning keys act only on labelled data."""
+    if group == "data" and option in ("ring", "grid"):
+        return [*TINY_RING, f"data={option}"]
+    if group == "data":
+        extra = ["data.num_points=256"] if option == "stacked_fashion_mnist" else []
+        return [*TINY_DCGAN, f"data={option}", f"data.root={fake_root}", *extra]
+    if group == "model":
+        ring_only = ("data=ring", "data.num_points=2000")
+        sizes = {"mlp": [o for o in TINY_RING if o not in ring_only], "dcgan": TINY_DCGAN,
+                 "resnet": ["model=resnet", "model.g_width=8", "model.d_width=8",
+                            "trainer.batch_size=8"]}[option]
+        return [*sizes, "data=fashion_mnist", f"data.root={fake_root}", "data.conditional=true",
+                "model.conditioning=acgan"]
+    return [*TINY_RING, f"{group}={option}"]
+
+
+@pytest.mark.parametrize("group", ["data", "model", "loss", "optim"])
+def test_every_key_of_every_option_is_read(group, fake_fmnist, no_validation):
+    for option in options(group):
+        reads = reads_of_build(small(group, option, fake_fmnist))
+        unread = {f"{group}.{k}" for k in fields(schemas.SELECTED_BY_NAME[group][option])} - reads
+        assert not unread, f"{group}={option}: never read: {sorted(unread)}"
+
+
+def test_every_mitigation_key_is_read(no_validation):
+    for name in options("mitigation"):
+        overrides = [*TINY_RING, f"mitigation=[{name}]"]
+        if name == "diffaugment":  # images only
+            overrides = [*TINY_DCGAN, f"mitigation=[{name}]"]
+        reads = reads_of_build(overrides)
+        unread = {f"mitigation.{name}.{k}" for k in fields(schemas.MITIGATIONS[name])} - reads
+        assert not unread, f"mitigation={name}: never read: {sorted(unread)}"
+
+
+def test_every_trainer_and_eval_key_is_read(tmp_path, fake_fmnist, monkeypatch, no_validation):
+    """A short real run reads the trainer and eval groups; the entry point's own reads
+    (processes, compile cache, objective) go through the functions it calls."""
+    reads: set[str] = set()
+    cfg = Recorded(make_cfg([*TINY_RING, *EVERY_100, "trainer.steps=100", "trainer.progress=false",
+                             "trainer.objective=eval/hq"]), reads)
+    summary = loop.train(cfg, tmp_path / "run")
+    sweeps.objective_value(summary, cfg["trainer"]["objective"])
+    compile_cache.enable(cfg["trainer"]["compile_cache"])
+    monkeypatch.setattr(jax.distributed, "initialize", lambda **kwargs: None)
+    distributed = Recorded({**make_cfg()["trainer"], "distributed": True}, reads, "trainer.")
+    parallel.initialize(distributed)
+    # The feature-space metrics of product images read the remaining eval keys.
+    image_cfg = Recorded(make_cfg([f"data.root={fake_fmnist}", "eval.reference_samples=64"]), reads)
+    data = data_lib.build(image_cfg["data"])
+    evaluate = evaluator_lib.build(image_cfg["eval"], image_cfg["data"], data)
+    evaluate(np.asarray(data.sample(data.arrays, jax.random.PRNGKey(0), 64)[0]))
+    unread = ({f"trainer.{k}" for k in fields(schemas.Trainer)}
+              | {f"eval.{k}" for k in fields(schemas.Eval)}) - reads
+    assert not unread, f"never read: {sorted(unread)}"
