@@ -139,7 +139,7 @@ def load_image(path: pathlib.Path, resolution: int, channels: int) -> np.ndarray
         side = min(w, h)
         box = ((w - side) / 2, (h - side) / 2, (w + side) / 2, (h + side) / 2)  # centred square
         im = im.resize((resolution, resolution), Image.Resampling.LANCZOS, box=box)
-    except Exception as e:  # noqa: BLE001 -- a user's file can fail anywhere in the decoder
+    except Exception as e:  # a user's file can fail anywhere in the decoder
         raise DataError(f"{path} cannot be read as an image ({type(e).__name__}: {e}): it is "
                         f"corrupt or not an image. Delete or replace it, or move it out of "
                         f"data.root.") from e
@@ -184,10 +184,12 @@ def write_cache(path: pathlib.Path, x: np.ndarray, y: np.ndarray, names) -> None
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             np.savez(f, x=x, y=y, class_names=np.asarray(names, dtype=str))
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a shared cache_dir should be readable
         os.replace(tmp, path)
         tmp = None
-        for old in path.parent.glob(path.name.rsplit("-", 1)[0] + "-*.npz"):
-            if old != path:
+        prefix = path.name.rsplit("-", 1)[0]  # same folder, resolution and channels
+        for old in path.parent.glob(prefix + "-*.npz"):
+            if old != path and re.fullmatch(re.escape(prefix) + r"-[0-9a-f]{16}\.npz", old.name):
                 old.unlink(missing_ok=True)
     except OSError as e:
         log.warning("image_folder: could not write the cache %s (%s); set data.cache_dir to a "
@@ -201,8 +203,12 @@ def load_numpy(root, resolution: int = 64, channels: int = 3, cache_dir: str | N
     """(images uint8 [n, r, r, channels], labels int32 [n], class names), from the cache when the
     folder has not changed since it was written."""
     folder = check_settings(root, resolution, channels)
-    files, labels, names = list_images(folder)
-    path = cache_path(folder, files, resolution, channels, cache_dir)
+    try:
+        files, labels, names = list_images(folder)
+        path = cache_path(folder, files, resolution, channels, cache_dir)
+    except OSError as e:  # unreadable folder, dangling link: the message names the path
+        raise DataError(f"data.root={root} cannot be listed ({e}); check its permissions and "
+                        f"links, or move the file named out of the folder.") from e
     cached = read_cache(path, len(files), resolution, channels)
     if cached is not None and cached[2] == names and np.array_equal(cached[1], labels):
         return cached
