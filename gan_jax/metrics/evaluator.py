@@ -6,6 +6,8 @@ precision/recall, density/coverage, category KL and coverage, all in the space o
 domain CNN (`feature_net`), against `reference_samples` real images of `reference_split`.
 Stacked Fashion-MNIST: each channel classified by the same CNN; modes = distinct category
 triples of 1000, KL of the triple histogram to uniform.
+Other data (a user's photos, `image_folder`): no evaluator (`build` returns None), since the
+domain CNN only knows 28x28 grey Fashion-MNIST; runs train and sample, without `eval/*` metrics.
 
 Every evaluator maps samples [n, ...] (numpy, the data's value range) to {name: float} and has
 `reference(n)`: the same metrics on n real examples not drawn from the reference set (training

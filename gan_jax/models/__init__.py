@@ -74,8 +74,8 @@ def build(cfg: Any, data: Dataset, conditional: bool = False) -> GAN:
         head_init = nn.initializers.normal(cfg["init_std"])
     elif name == "resnet":
         if not data.is_image or data.shape[0] != data.shape[1] or data.shape[0] % 4:
-            raise ConfigError(f"model=resnet needs square images of side 28 or 32 (divisible by 4); "
-                              f"data={data.name} has shape {data.shape}.")
+            raise ConfigError(f"model=resnet needs square images with a side divisible by 4 (e.g. "
+                              f"28, 32, 64); data={data.name} has shape {data.shape}.")
         g = resnet.Generator(tuple(data.shape), out_act, cfg["g_width"], num_classes)
         trunk = resnet.Discriminator(cfg["d_width"])
     else:

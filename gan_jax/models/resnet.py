@@ -1,12 +1,15 @@
 """The ResNet generator and discriminator of SNGAN (Miyato et al. 2018, Appendix B, CIFAR-10 version).
 
 G: z -> FC s*s*width -> s x s -> k up-blocks -> BN-ReLU-conv3x3 C -> output activation, with
-   s = H / 2^k, k = 3 if H % 8 == 0 else 2 (32x32: 4 -> 8 -> 16 -> 32; 28x28: 7 -> 14 -> 28).
+   s = H / 2^k, k = 3 if H % 8 == 0 else 2 (32x32: 4 -> 8 -> 16 -> 32; 28x28: 7 -> 14 -> 28),
+   plus one up-block per further halving while s is even and at least 8, so that G always
+   starts below 8x8 as in the paper (64x64: 4 -> 8 -> 16 -> 32 -> 64).
    Up-block: BN-ReLU-up2-conv3x3-BN-ReLU-conv3x3, shortcut up2-conv1x1. With num_classes > 0
    every BN is class-conditional (Miyato & Koyama 2018).
-D (trunk): x -> OptimizedBlock (down) -> DownBlock -> Block -> Block -> ReLU -> global sum pool,
-   giving features [B, width] (32x32: 32 -> 16 -> 8; 28x28: 28 -> 14 -> 7). The caller adds the
-   final linear layer (and, for a conditional D, the projection term).
+D (trunk): x -> OptimizedBlock (down) -> DownBlock(s) -> Block -> Block -> ReLU -> global sum
+   pool, giving features [B, width] (32x32: 32 -> 16 -> 8; 28x28: 28 -> 14 -> 7). D has one
+   DownBlock more for each up-block G has beyond the paper's rule (64x64: 64 -> 32 -> 16 -> 8).
+   The caller adds the final linear layer (and, for a conditional D, the projection term).
 No spectral norm here: the caller decides how D is regularised.
 
 Initialisers follow the SNGAN code (Chainer): Glorot-uniform with gain sqrt(2) on the residual
@@ -49,14 +52,23 @@ def avgpool2(x: jax.Array) -> jax.Array:
 
 
 def generator_layout(out_shape: tuple[int, ...]) -> tuple[int, int]:
-    """(s, k): G starts at s x s and doubles k times to reach H x W."""
+    """(s, k): G starts at s x s and doubles k times to reach H x W (see the module docstring)."""
     if len(out_shape) != 3 or out_shape[0] != out_shape[1]:
         raise ValueError(f"resnet needs square images [H, W, C], got {out_shape}")
     h = out_shape[0]
     k = 3 if h % 8 == 0 else 2
     if h <= 0 or h % 2 ** k:
         raise ValueError(f"resnet needs a height divisible by 4, got {out_shape}")
-    return h // 2 ** k, k
+    s = h // 2 ** k
+    while s >= 8 and s % 2 == 0:  # larger images: more up-blocks, not a larger start
+        s, k = s // 2, k + 1
+    return s, k
+
+
+def extra_blocks(shape: tuple[int, ...]) -> int:
+    """Up-blocks G has beyond the paper's 2 (28x28) or 3 (32x32); D adds as many DownBlocks."""
+    h = shape[0]
+    return generator_layout(shape)[1] - (3 if h % 8 == 0 else 2)
 
 
 class Norm(nn.Module):
@@ -146,8 +158,10 @@ class Discriminator(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
         del train  # no batch norm in D; the argument keeps the interface uniform
+        extra = extra_blocks(tuple(x.shape[1:]))
         x = OptimizedBlock(self.width)(x)
-        x = DownBlock(self.width)(x)
+        for _ in range(1 + extra):
+            x = DownBlock(self.width)(x)
         x = Block(self.width)(x)
         x = Block(self.width)(x)
         # Global sum (not mean) pooling, as in the SNGAN code.

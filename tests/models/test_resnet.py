@@ -25,9 +25,26 @@ def test_generator_shapes_and_range(shape, act, lo, hi):
     assert np.all(np.asarray(x) >= lo) and np.all(np.asarray(x) <= hi)
 
 
-@pytest.mark.parametrize("shape,s,k", [((28, 28, 1), 7, 2), ((32, 32, 3), 4, 3), ((64, 64, 3), 8, 3)])
+@pytest.mark.parametrize("shape,s,k", [((28, 28, 1), 7, 2), ((32, 32, 3), 4, 3), ((48, 48, 3), 6, 3),
+                                       ((64, 64, 3), 4, 4), ((128, 128, 1), 4, 5)])
 def test_generator_layout(shape, s, k):
     assert resnet.generator_layout(shape) == (s, k)
+
+
+@pytest.mark.parametrize("side,downs", [(28, 1), (32, 1), (64, 2), (128, 3)])
+def test_blocks_follow_the_resolution(side, downs):
+    """Larger images get one more up-block in G and one more DownBlock in D per doubling."""
+    g = resnet.Generator((side, side, 3), jnp.tanh, width=4)
+    d = resnet.Discriminator(width=4)
+    z = jnp.zeros((2, Z))
+    g_params = jax.eval_shape(g.init, jax.random.PRNGKey(0), z)["params"]
+    x = jax.eval_shape(lambda v: g.apply(v, z, mutable=["batch_stats"])[0],
+                       jax.eval_shape(g.init, jax.random.PRNGKey(0), z))
+    d_params = jax.eval_shape(d.init, jax.random.PRNGKey(0), x)["params"]
+    assert x.shape == (2, side, side, 3)
+    assert sum(n.startswith("UpBlock") for n in g_params) == resnet.generator_layout(x.shape[1:])[1]
+    assert sum(n.startswith("DownBlock") for n in d_params) == downs
+    assert jax.eval_shape(d.apply, {"params": d_params}, x).shape == (2, 4)
 
 
 @pytest.mark.parametrize("shape", [(30, 30, 1), (32, 28, 3), (32, 32)])
@@ -36,7 +53,7 @@ def test_generator_rejects_bad_shapes(shape):
         resnet.generator_layout(shape)
 
 
-@pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3)])
+@pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3), (64, 64, 3)])
 def test_discriminator_trunk_features(shape):
     d = resnet.Discriminator(width=16)
     x = jax.random.uniform(jax.random.PRNGKey(0), (B, *shape))
