@@ -12,9 +12,10 @@ from typing import Any, Callable
 Check = Callable[[Any], "str | None"]
 
 
-def setting(check: Check | None = None) -> Any:
-    """A required schema field (its value comes from the yaml) with an optional range check."""
-    return dataclasses.field(metadata={"check": check})
+def setting(check: Check | None = None, fix: str | None = None) -> Any:
+    """A required schema field (its value comes from the yaml) with an optional range check and
+    `fix`, a hint the error message ends with (e.g. "the folder of your photos, e.g. ...")."""
+    return dataclasses.field(metadata={"check": check, "fix": fix})
 
 
 def positive(v) -> str | None:
@@ -39,8 +40,13 @@ def open_fraction(v) -> str | None:
     return None if 0 < v < 1 else "must lie in (0, 1)"
 
 
-def one_of(*options: str) -> Check:
-    return lambda v: None if v in options else f"must be one of {', '.join(options)}"
+def one_of(*options) -> Check:
+    return lambda v: None if v in options else f"must be one of {', '.join(map(str, options))}"
+
+
+def positive_multiple_of(k: int) -> Check:
+    """Image sides that the models halve twice (multiples of 4), e.g. 32 or 64."""
+    return lambda v: None if v > 0 and v % k == 0 else f"must be a positive multiple of {k}"
 
 
 def only(allowed, why: str) -> Check:

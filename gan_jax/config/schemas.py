@@ -13,7 +13,8 @@ import dataclasses
 from typing import Optional
 
 from gan_jax.config.checks import (at_least, comma_list_of, each, fraction, non_negative,
-                                   only, one_of, open_fraction, positive, setting)
+                                   only, one_of, open_fraction, positive, positive_multiple_of,
+                                   setting)
 from gan_jax.losses import LOSSES
 from gan_jax.mitigations.augment import POLICIES
 from gan_jax.models.critic import CONDITIONINGS
@@ -44,6 +45,17 @@ class StackedFashionMNIST:
     num_points: int = setting(positive)
     seed: int = setting(non_negative)
     conditional: bool = setting(only(False, "1000 triple modes are not categories to condition on"))
+
+
+@dataclass
+class ImageFolder:
+    name: str = setting()
+    root: str = setting(fix="data=image_folder needs the folder of your photos, e.g. "
+                            "data.root=/path/to/photos")
+    resolution: int = setting(positive_multiple_of(4), "the models halve it twice, e.g. 32 or 64")
+    channels: int = setting(one_of(1, 3))
+    cache_dir: Optional[str] = setting()
+    conditional: bool = setting()
 
 
 @dataclass
@@ -260,7 +272,7 @@ class Eval:
 # Group -> option name -> schema. data/model/loss/optim select by their `name` key.
 SELECTED_BY_NAME = {
     "data": {"fashion_mnist": FashionMNIST, "stacked_fashion_mnist": StackedFashionMNIST,
-             "ring": Mixture, "grid": Mixture},
+             "ring": Mixture, "grid": Mixture, "image_folder": ImageFolder},
     "model": {"dcgan": DCGAN, "mlp": MLP, "resnet": ResNet},
     "loss": {**{name: Loss for name in LOSSES}, "wasserstein": Wasserstein, "wgan_gp": WGANGP},
     "optim": {"adam": Adam, "rmsprop": RMSProp, "sgd": SGD},

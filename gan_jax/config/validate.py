@@ -22,10 +22,11 @@ TYPE_WORDS = {int: "an integer", float: "a number", bool: "true or false", str: 
 
 
 @functools.cache
-def _fields(schema: type) -> dict[str, tuple[Any, Any]]:
-    """{key: (type, check)} of a schema class."""
+def _fields(schema: type) -> dict[str, tuple[Any, Any, str | None]]:
+    """{key: (type, check, fix)} of a schema class."""
     hints = typing.get_type_hints(schema)
-    return {f.name: (hints[f.name], f.metadata.get("check")) for f in dataclasses.fields(schema)}
+    return {f.name: (hints[f.name], f.metadata.get("check"), f.metadata.get("fix"))
+            for f in dataclasses.fields(schema)}
 
 
 def _type_problem(value: Any, kind: Any) -> str | None:
@@ -36,6 +37,8 @@ def _type_problem(value: Any, kind: Any) -> str | None:
             return None
         kind = next(a for a in args if a is not type(None))
         args = typing.get_args(kind)
+    elif value is None:
+        return "must be set"
     if typing.get_origin(kind) is list:
         if not isinstance(value, list):
             return f"must be a list of {TYPE_WORDS[args[0]]}s, e.g. [128,128]"
@@ -64,13 +67,13 @@ def check_option(values: Any, schema: type, prefix: str) -> None:
     if missing:
         raise ConfigError(f"{prefix}.{missing[0]} is missing; add it to the config (see conf/)"
                           f"{hint}.")
-    for key, (kind, check) in fields.items():
+    for key, (kind, check, fix) in fields.items():
         value = values[key]
         problem = _type_problem(value, kind)
         if problem is None and check is not None and value is not None:
             problem = check(value)
         if problem:
-            raise ConfigError(f"{prefix}.{key}={_show(value)} {problem}.")
+            raise ConfigError(f"{prefix}.{key}={_show(value)} {problem}" + (f": {fix}." if fix else "."))
 
 
 def _show(value: Any) -> str:

@@ -1,31 +1,36 @@
-"""Data sources: each builds a `Dataset` whose arrays live on the device."""
+"""Data sources: each builds a `Dataset` whose arrays live on the device.
+
+`BUILDERS` maps `data.name` (the option name in conf/data) to a function of the data group's
+settings, validated beforehand by gan_jax.config.
+"""
 
 from __future__ import annotations
+
+from typing import Any, Callable
 
 from gan_jax.data import fashion_mnist, image_folder, mixtures, stacked_fashion_mnist
 from gan_jax.data.spec import Dataset
 from gan_jax.errors import ConfigError
 
-NAMES = ("fashion_mnist", "stacked_fashion_mnist", "ring", "grid", "image_folder")
+BUILDERS: dict[str, Callable[[Any], Dataset]] = {
+    "fashion_mnist": lambda c: fashion_mnist.build(c["split"], c["root"], bool(c["download"])),
+    "stacked_fashion_mnist": lambda c: stacked_fashion_mnist.build(
+        c["split"], c["root"], bool(c["download"]), int(c["num_points"]), int(c["seed"])),
+    "ring": lambda c: mixtures.build("ring", int(c["num_points"]), int(c["seed"])),
+    "grid": lambda c: mixtures.build("grid", int(c["num_points"]), int(c["seed"])),
+    "image_folder": lambda c: image_folder.build(c["root"], c["resolution"], c["channels"],
+                                                 c["cache_dir"]),
+}
+NAMES = tuple(BUILDERS)
 
 
 def build(cfg) -> Dataset:
-    """Build the dataset named by `cfg.name` (a mapping with the data group's keys)."""
+    """Build the dataset named by `cfg["name"]` (a mapping with the data group's keys)."""
     name = cfg["name"]
-    if name == "fashion_mnist":
-        return fashion_mnist.build(cfg.get("split", "train"), cfg.get("root"),
-                                   bool(cfg.get("download", False)))
-    if name == "stacked_fashion_mnist":
-        return stacked_fashion_mnist.build(cfg.get("split", "train"), cfg.get("root"),
-                                           bool(cfg.get("download", False)),
-                                           int(cfg.get("num_points", 128_000)), int(cfg.get("seed", 0)))
-    if name == "image_folder":
-        return image_folder.build(cfg.get("root"), cfg.get("resolution", 64), cfg.get("channels", 3),
-                                  cfg.get("cache_dir"))
-    if name in mixtures.MIXTURES:
-        return mixtures.build(name, int(cfg.get("num_points", 100_000)), int(cfg.get("seed", 0)))
-    raise ConfigError(f"data.name={name!r} is unknown; choose one of {', '.join(NAMES)} "
-                      f"(e.g. data=ring).")
+    if name not in BUILDERS:
+        raise ConfigError(f"data.name={name!r} is unknown; choose one of {', '.join(NAMES)} "
+                          f"(e.g. data=ring).")
+    return BUILDERS[name](cfg)
 
 
-__all__ = ["Dataset", "build", "NAMES"]
+__all__ = ["BUILDERS", "Dataset", "NAMES", "build"]

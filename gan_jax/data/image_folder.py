@@ -52,17 +52,11 @@ LAYOUT = ("Put the photos (.jpg, .jpeg, .png, .webp) directly in data.root, or i
 
 
 def check_settings(root, resolution, channels) -> pathlib.Path:
-    """The photo folder as an absolute path; ConfigError / DataError naming a bad setting."""
+    """The photo folder as an absolute path; ConfigError / DataError naming a bad setting.
+    (resolution and channels are typed and ranged by gan_jax.config.)"""
     if root is None or str(root).strip() == "":
         raise ConfigError("data.root is not set: data=image_folder needs the folder of your "
                           "photos, e.g. data.root=/path/to/photos.")
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution <= 0 \
-            or resolution % 4:
-        raise ConfigError(f"data.resolution={resolution!r} must be a positive multiple of 4 (the "
-                          f"models halve it twice), e.g. data.resolution=32 or data.resolution=64.")
-    if isinstance(channels, bool) or channels not in (1, 3):
-        raise ConfigError(f"data.channels={channels!r} must be 3 (RGB) or 1 (greyscale), "
-                          f"e.g. data.channels=3.")
     path = pathlib.Path(str(root)).expanduser().resolve()
     if not path.exists():
         raise DataError(f"data.root={root} does not exist; set data.root to the folder of your "

@@ -10,6 +10,7 @@ import dataclasses
 import jax
 import numpy as np
 import pytest
+from PIL import Image
 
 from gan_jax import compile_cache, parallel, sweeps
 from gan_jax import data as data_lib
@@ -63,6 +64,13 @@ def small(group, option, fake_root):
     AC-GAN head, since their conditioning keys act only on labelled data."""
     if group == "data" and option in ("ring", "grid"):
         return [*TINY_RING, f"data={option}"]
+    if group == "data" and option == "image_folder":
+        photos = fake_root.parent / "photos"
+        for i in range(4):
+            (photos / "bags").mkdir(parents=True, exist_ok=True)
+            Image.new("RGB", (40, 30), (60 * i, 0, 0)).save(photos / "bags" / f"{i}.png")
+        return [*TINY_DCGAN, "data=image_folder", f"data.root={photos}", "data.resolution=32",
+                f"data.cache_dir={fake_root.parent / 'cache'}"]
     if group == "data":
         extra = ["data.num_points=256"] if option == "stacked_fashion_mnist" else []
         return [*TINY_DCGAN, f"data={option}", f"data.root={fake_root}", *extra]

@@ -10,6 +10,7 @@ from PIL import Image
 
 from gan_jax import data as data_lib
 from gan_jax.data import image_folder
+from gan_jax.config.validate import validate
 from gan_jax.errors import ConfigError, DataError
 from gan_jax.training import setup as setup_lib
 from gan_jax.training.state import generate
@@ -204,12 +205,16 @@ def test_missing_root_and_bad_settings(tmp_path, photos, cache):
         image_folder.load_numpy(str(tmp_path / "nowhere"), 32, 3, cache)
     with pytest.raises(DataError, match="is a file"):
         image_folder.load_numpy(str(photos / "bags" / "a.jpg"), 32, 3, cache)
-    for bad in (30, 0, -4, True, "64", 32.0):
-        with pytest.raises(ConfigError, match=r"data.resolution=.* must be a positive multiple of 4"):
-            image_folder.load_numpy(str(photos), bad, 3, cache)
-    for bad in (2, 4, True):
-        with pytest.raises(ConfigError, match="data.channels"):
-            image_folder.load_numpy(str(photos), 32, bad, cache)
+    for bad, problem in ((30, "must be a positive multiple of 4"), (0, "must be a positive multiple"),
+                         (-4, "must be a positive multiple"), ("true", "must be an integer"),
+                         ("'64'", "must be an integer"), (32.0, "must be an integer")):
+        with pytest.raises(ConfigError, match=f"data.resolution=.* {problem}"):
+            validate(make_cfg(["data=image_folder", f"data.root={photos}", f"data.resolution={bad}"]))
+    for bad in (2, 4):
+        with pytest.raises(ConfigError, match="data.channels=.* must be one of 1, 3"):
+            validate(make_cfg(["data=image_folder", f"data.root={photos}", f"data.channels={bad}"]))
+    with pytest.raises(ConfigError, match="data.root=null must be set: data=image_folder needs the folder"):
+        validate(make_cfg(["data=image_folder"]))
 
 
 def image_cfg(root, cache, *overrides):
@@ -259,7 +264,7 @@ def test_cli_names_the_missing_root(tmp_path):
     from tests.test_train_cli import run_cli
 
     r = run_cli(*TINY_DCGAN, "data=image_folder", f"hydra.run.dir={tmp_path / 'run'}")
-    assert r.returncode == 2 and "data.root is not set" in r.stderr
+    assert r.returncode == 2 and "data.root=null must be set: data=image_folder needs the folder of your photos" in r.stderr
     assert "Traceback" not in r.stderr and not (tmp_path / "run" / "checkpoints").exists()
 
 
