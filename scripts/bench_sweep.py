@@ -1,5 +1,7 @@
-"""Wall time of one 16-member sweep run two ways: one population run (vmap, one process) vs a
-Hydra multirun of 16 processes, side by side; then each member against its single run.
+"""Wall time of one 16-member sweep run three ways, side by side: one population run (vmap, one
+process); a Hydra multirun with the basic launcher (the 16 jobs one after another inside one
+process); 16 separate processes one after another (each job pays its own start-up, as a job of a
+Slurm array does). Then each member against its single run.
 
     .venv/bin/python scripts/bench_sweep.py                # 2D ring, MLP GAN, 10k steps each
     .venv/bin/python scripts/bench_sweep.py --steps 1000   # a quick look
@@ -69,6 +71,9 @@ def main() -> None:
     multirun_s = timed(common[:3] + ["--multirun"] + common[3:] + [f"optim.lr={','.join(map(str, LRS))}",
                                  f"seed={','.join(map(str, SEEDS))}",
                                  f"hydra.sweep.dir={out / 'multirun'}"])
+    processes_s = sum(timed(common + [f"optim.lr={lr}", f"seed={seed}",
+                                      f"hydra.run.dir={out / 'processes' / f'{lr}_{seed}'}"])
+                      for lr, seed in pairs)
 
     population = json.loads((out / "population" / "summary.json").read_text())
     pop_cfg = json.loads((out / "population" / "config.json").read_text())
@@ -80,8 +85,10 @@ def main() -> None:
 
     print(f"16-member sweep, ring MLP GAN, {args.steps} steps each, {jax.device_count()} CPU device(s)")
     print(f"{'population run (1 process, vmap)':<40}{population_s:>10.1f} s")
-    print(f"{'Hydra multirun (16 processes)':<40}{multirun_s:>10.1f} s")
-    print(f"{'speed-up':<40}{multirun_s / population_s:>10.2f} x\n")
+    print(f"{'Hydra multirun (16 jobs in 1 process)':<40}{multirun_s:>10.1f} s")
+    print(f"{'16 separate processes, in turn':<40}{processes_s:>10.1f} s")
+    print(f"{'speed-up vs multirun':<40}{multirun_s / population_s:>10.2f} x")
+    print(f"{'speed-up vs separate processes':<40}{processes_s / population_s:>10.2f} x\n")
     print(f"{'lr':>8} {'seed':>4} | {'modes pop/single':>16} | {'hq pop/single':>15} | max |param diff|")
     rows = []
     for member in population["members"]:
@@ -98,7 +105,8 @@ def main() -> None:
               f"{e['eval/hq']:>6.3f} / {s['eval/hq']:<6.3f} | {diff:.2e}")
     (out / "bench_sweep.json").write_text(json.dumps(
         {"steps": args.steps, "population_seconds": population_s, "multirun_seconds": multirun_s,
-         "speedup": multirun_s / population_s, "members": rows}, indent=2))
+         "separate_processes_seconds": processes_s, "speedup": multirun_s / population_s,
+         "speedup_vs_processes": processes_s / population_s, "members": rows}, indent=2))
     print(f"\nwritten: {out / 'bench_sweep.json'}")
 
 

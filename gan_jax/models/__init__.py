@@ -11,11 +11,9 @@ import jax
 from gan_jax.data.spec import Dataset
 from gan_jax.errors import ConfigError
 from gan_jax.models import dcgan, mlp, resnet
-from gan_jax.models.critic import CONDITIONINGS, Critic, CriticOutput
+from gan_jax.models.critic import Critic, CriticOutput
 from gan_jax.models.layers import output_activation
 
-NAMES = ("dcgan", "mlp", "resnet")
-LATENT_DISTS = ("normal", "uniform")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,53 +40,57 @@ class GAN:
         return jax.random.randint(key, (n,), 0, self.num_classes) if self.num_classes else None
 
 
-def _choice(cfg: Any, key: str, options) -> str:
-    if cfg[key] not in options:
-        raise ConfigError(f"model.{key}={cfg[key]!r} is unknown; choose one of {', '.join(options)}.")
-    return cfg[key]
+def build_dcgan(cfg: Any, data: Dataset, out_act, num_classes: int):
+    """(generator, discriminator trunk, D head init) of the DCGAN pair."""
+    if not data.is_image or data.shape[0] % 4 or data.shape[1] % 4:
+        raise ConfigError(f"model=dcgan needs images with height and width divisible by 4; "
+                          f"data={data.name} has shape {data.shape}. Use model=mlp for it.")
+    g = dcgan.Generator(tuple(data.shape), out_act, cfg["width"], cfg["fc_width"], cfg["init_std"],
+                        num_classes)
+    trunk = dcgan.Discriminator(cfg["width"], cfg["fc_width"], bool(cfg["d_batch_norm"]),
+                                cfg["leak"], cfg["init_std"])
+    return g, trunk, nn.initializers.normal(cfg["init_std"])
+
+
+def build_resnet(cfg: Any, data: Dataset, out_act, num_classes: int):
+    if not data.is_image or data.shape[0] != data.shape[1] or data.shape[0] % 4:
+        raise ConfigError(f"model=resnet needs square images with a side divisible by 4 (e.g. "
+                          f"28, 32, 64); data={data.name} has shape {data.shape}.")
+    g = resnet.Generator(tuple(data.shape), out_act, cfg["g_width"], num_classes)
+    return g, resnet.Discriminator(cfg["d_width"]), nn.initializers.lecun_normal()
+
+
+def build_mlp(cfg: Any, data: Dataset, out_act, num_classes: int):
+    # int() of a number traced per population member fails, which the population reports as a
+    # structural setting.
+    pieces, init_std = int(cfg["d_maxout_pieces"]), cfg["init_std"]
+    g = mlp.Generator(tuple(data.shape), out_act, tuple(cfg["g_hidden"]), cfg["g_act"],
+                      bool(cfg["g_batch_norm"]), num_classes, init_std)
+    trunk = mlp.Discriminator(tuple(cfg["d_hidden"]), cfg["d_act"], pieces, init_std)
+    return g, trunk, mlp.kernel_init(init_std)
+
+
+# model.name -> (cfg, data, output activation, classes) -> (G, D trunk, D head init).
+BUILDERS = {"dcgan": build_dcgan, "mlp": build_mlp, "resnet": build_resnet}
+NAMES = tuple(BUILDERS)
 
 
 def build(cfg: Any, data: Dataset, conditional: bool = False) -> GAN:
-    """`cfg` has the model group's keys; shapes and output range come from `data`.
-
-    conditional: condition G and D on the data's categories (`data.conditional=true`).
-    """
-    name = _choice(cfg, "name", NAMES)
-    _choice(cfg, "latent_dist", LATENT_DISTS)
-    out_act = output_activation(data.value_range)
+    """`cfg` has the model group's keys (validated by gan_jax.config); shapes and output range
+    come from `data`. conditional: condition G and D on the data's categories."""
+    if cfg["name"] not in BUILDERS:
+        raise ConfigError(f"model.name={cfg['name']!r} is unknown; choose one of {', '.join(NAMES)}.")
     num_classes = 0
     if conditional:
         if not data.class_names:
             raise ConfigError(f"data.conditional=true needs labelled data; data={data.name} has no "
                               f"categories. Use data=fashion_mnist or data.conditional=false.")
         num_classes = len(data.class_names)
-    head_init = nn.initializers.lecun_normal()
-    if name == "dcgan":
-        if not data.is_image or data.shape[0] % 4 or data.shape[1] % 4:
-            raise ConfigError(f"model=dcgan needs images with height and width divisible by 4; "
-                              f"data={data.name} has shape {data.shape}. Use model=mlp for it.")
-        g = dcgan.Generator(tuple(data.shape), out_act, cfg["width"], cfg["fc_width"], cfg["init_std"],
-                            num_classes)
-        trunk = dcgan.Discriminator(cfg["width"], cfg["fc_width"], bool(cfg["d_batch_norm"]),
-                                    cfg["leak"], cfg["init_std"])
-        head_init = nn.initializers.normal(cfg["init_std"])
-    elif name == "resnet":
-        if not data.is_image or data.shape[0] != data.shape[1] or data.shape[0] % 4:
-            raise ConfigError(f"model=resnet needs square images with a side divisible by 4 (e.g. "
-                              f"28, 32, 64); data={data.name} has shape {data.shape}.")
-        g = resnet.Generator(tuple(data.shape), out_act, cfg["g_width"], num_classes)
-        trunk = resnet.Discriminator(cfg["d_width"])
-    else:
-        # Types and ranges are checked by gan_jax.config; int() of a number traced per population
-        # member fails, which the population reports as a structural setting.
-        pieces, init_std = int(cfg["d_maxout_pieces"]), cfg["init_std"]
-        g = mlp.Generator(tuple(data.shape), out_act, tuple(cfg["g_hidden"]), cfg["g_act"],
-                          bool(cfg["g_batch_norm"]), num_classes, init_std)
-        trunk = mlp.Discriminator(tuple(cfg["d_hidden"]), cfg["d_act"], pieces, init_std)
-        head_init = mlp.kernel_init(init_std)
-    conditioning = _choice(cfg, "conditioning", CONDITIONINGS) if num_classes else None
+    g, trunk, head_init = BUILDERS[cfg["name"]](cfg, data, output_activation(data.value_range),
+                                                num_classes)
+    conditioning = cfg["conditioning"] if num_classes else None
     d = Critic(trunk, num_classes=num_classes, conditioning=conditioning, head_init=head_init)
     return GAN(g, d, int(cfg["latent_dim"]), cfg["latent_dist"], num_classes)
 
 
-__all__ = ["GAN", "build", "NAMES", "Critic", "CriticOutput"]
+__all__ = ["BUILDERS", "GAN", "NAMES", "Critic", "CriticOutput", "build"]

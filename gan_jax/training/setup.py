@@ -44,20 +44,26 @@ class Setup:
                           int(self.cfg["trainer"]["batch_size"]), extras)
 
 
-def loss_pieces(cfg: Any, selected: dict) -> tuple[tuple[Mitigation, ...], float | None]:
-    """What the loss config adds beyond logits: WGAN-GP's penalty, WGAN's weight clipping."""
-    name = cfg["name"]
-    if name == "wgan_gp":
-        if "wgan_gp" in selected:
-            raise ConfigError("loss=wgan_gp already includes the gradient penalty; drop "
-                              "mitigation=wgan_gp or use loss=wasserstein with it.")
-        return (penalties.build_wgan_gp({"weight": cfg["gp_weight"]}, None, 0, prefix="loss"),), None
-    if name == "wasserstein":
-        clip = number(cfg["clip"])
-        if isinstance(clip, float) and clip <= 0:  # traced in populations, checked per member
-            raise ConfigError(f"loss.clip={clip} must be positive (WGAN uses 0.01).")
-        return (), clip
-    return (), None
+def wgan_gp_extras(cfg: Any, selected: dict) -> tuple[tuple[Mitigation, ...], None]:
+    """WGAN-GP: the Wasserstein loss plus its gradient penalty (logged as loss/wgan_gp/...)."""
+    if "wgan_gp" in selected:
+        raise ConfigError("loss=wgan_gp already includes the gradient penalty; drop "
+                          "mitigation=wgan_gp or use loss=wasserstein with it.")
+    return (penalties.build_wgan_gp({"weight": cfg["gp_weight"]}, None, 0, prefix="loss"),), None
+
+
+def wasserstein_extras(cfg: Any, selected: dict) -> tuple[tuple[Mitigation, ...], Any]:
+    """WGAN: D's weights clipped to [-clip, clip] after every update."""
+    return (), number(cfg["clip"])
+
+
+# loss.name -> what that loss adds beyond a function of logits: (pieces, D weight clip).
+LOSS_EXTRAS: dict[str, Callable] = {"wgan_gp": wgan_gp_extras, "wasserstein": wasserstein_extras}
+
+
+def loss_pieces(cfg: Any, selected: dict) -> tuple[tuple[Mitigation, ...], Any]:
+    extras = LOSS_EXTRAS.get(cfg["name"])
+    return extras(cfg, selected) if extras else ((), None)
 
 
 def apply_model_changes(gan: GAN, pieces) -> GAN:
