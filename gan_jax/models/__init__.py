@@ -68,10 +68,13 @@ def _mlp_options(cfg: Any) -> tuple[int, float | None]:
     return pieces, std
 
 
-def build(cfg: Any, data: Dataset, conditional: bool = False) -> GAN:
+def build(cfg: Any, data: Dataset, conditional: bool = False,
+          batch_stats_axis: str | None = None) -> GAN:
     """`cfg` has the model group's keys; shapes and output range come from `data`.
 
     conditional: condition G and D on the data's categories (`data.conditional=true`).
+    batch_stats_axis: every batch norm averages its statistics over this mapped axis
+    (`trainer.parallel=pmap` with `trainer.sync_batch_stats=true`); None: per device.
     """
     name = _choice(cfg, "name", NAMES)
     _choice(cfg, "latent_dist", LATENT_DISTS)
@@ -88,22 +91,23 @@ def build(cfg: Any, data: Dataset, conditional: bool = False) -> GAN:
             raise ConfigError(f"model=dcgan needs images with height and width divisible by 4; "
                               f"data={data.name} has shape {data.shape}. Use model=mlp for it.")
         g = dcgan.Generator(tuple(data.shape), out_act, cfg["width"], cfg["fc_width"], cfg["init_std"],
-                            num_classes)
+                            num_classes, batch_stats_axis)
         trunk = dcgan.Discriminator(cfg["width"], cfg["fc_width"], bool(cfg["d_batch_norm"]),
-                                    cfg["leak"], cfg["init_std"])
+                                    cfg["leak"], cfg["init_std"], batch_stats_axis)
         head_init = nn.initializers.normal(cfg["init_std"])
     elif name == "resnet":
         if not data.is_image or data.shape[0] != data.shape[1] or data.shape[0] % 4:
             raise ConfigError(f"model=resnet needs square images of side 28 or 32 (divisible by 4); "
                               f"data={data.name} has shape {data.shape}.")
-        g = resnet.Generator(tuple(data.shape), out_act, cfg["g_width"], num_classes)
+        g = resnet.Generator(tuple(data.shape), out_act, cfg["g_width"], num_classes,
+                             batch_stats_axis)
         trunk = resnet.Discriminator(cfg["d_width"])
     else:
         _choice(cfg, "g_act", ACTIVATIONS)
         _choice(cfg, "d_act", ACTIVATIONS)
         pieces, init_std = _mlp_options(cfg)
         g = mlp.Generator(tuple(data.shape), out_act, tuple(cfg["g_hidden"]), cfg["g_act"],
-                          bool(cfg["g_batch_norm"]), num_classes, init_std)
+                          bool(cfg["g_batch_norm"]), num_classes, init_std, batch_stats_axis)
         trunk = mlp.Discriminator(tuple(cfg["d_hidden"]), cfg["d_act"], pieces, init_std)
         head_init = mlp.kernel_init(init_std)
     conditioning = _choice(cfg, "conditioning", CONDITIONINGS) if num_classes else None
