@@ -123,6 +123,49 @@ def test_cli_run_checkpoints_resumes_bit_identically_and_samples(tmp_path):
     assert (split / "samples" / "step200_n16.png").is_file()
 
 
+@pytest.mark.slow  # three processes: about a minute and a half on 2 cores
+def test_two_processes_equal_two_local_devices(tmp_path):
+    """Multi-host pmap: two processes (1 CPU device each, gloo) map over their local device and
+    pmean across both; the run equals one process mapping over 2 devices (replica i draws with
+    index i either way)."""
+    from tests.training.test_parallel import free_port
+
+    base = TINY_RING + ["trainer.steps=20", "trainer.log_every=10", "trainer.sample_every=10",
+                        "trainer.eval_every=10", "trainer.checkpoint_every=10", "trainer.eval_samples=100",
+                        "trainer.parallel=pmap", "trainer.progress=false", "trainer.compile_cache=null"]
+    port, joined = free_port(), tmp_path / "two"
+    one_device = {**os.environ, "HYDRA_FULL_ERROR": "0"}
+    procs = [subprocess.Popen(
+        [sys.executable, "-m", "gan_jax.train", *base, "trainer.distributed=true",
+         f"trainer.coordinator_address=localhost:{port}", "trainer.num_processes=2",
+         f"trainer.process_id={i}", f"hydra.run.dir={joined}"],
+        cwd=ROOT, env=one_device, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for i in range(2)]
+    logs = [p.communicate(timeout=600)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], logs[0][-2000:] + logs[1][-2000:]
+    two_devices = {**one_device, "XLA_FLAGS": f"{os.environ.get('XLA_FLAGS', '')} "
+                                              f"--xla_force_host_platform_device_count=2".strip()}
+    single = subprocess.run([sys.executable, "-m", "gan_jax.train", *base,
+                             f"hydra.run.dir={tmp_path / 'one'}"], cwd=ROOT, env=two_devices,
+                            capture_output=True, text=True, timeout=600)
+    assert single.returncode == 0, single.stderr[-2000:]
+
+    import jax
+
+    from gan_jax.training import setup as setup_lib
+    from gan_jax.training.checkpoint import Checkpoints
+
+    template = setup_lib.build(make_cfg(base)).init_state()
+    states = []
+    for run in (joined, tmp_path / "one"):
+        ckpt = Checkpoints(run / "checkpoints")
+        states.append(ckpt.restore(template))
+        ckpt.close()
+    assert int(states[0].step) == 20
+    for x, y in zip(*map(jax.tree_util.tree_leaves, states)):  # a mean of two: order-free
+        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-6, atol=1e-7)
+
+
 # --- child process ------------------------------------------------------------------------------
 
 def _cfg(overrides: list[str], tmp: str) -> dict:
