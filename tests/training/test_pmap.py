@@ -53,7 +53,8 @@ def cli(module: str, *args: str) -> subprocess.CompletedProcess:
 RTOL = {"ring": 1e-5, "ring_sync_bn": 1e-4, "dcgan_sync_bn": 1e-4}
 
 
-@pytest.mark.parametrize("case", ["ring", "ring_sync_bn", pytest.param("dcgan_sync_bn", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("case", ["ring", "ring_sync_bn",
+                                  pytest.param("dcgan_sync_bn", marks=pytest.mark.slow)])
 def test_pmap_equals_one_device_on_the_same_global_batch(tmp_path, case):
     r = child("equal", case, str(tmp_path))
     assert r["devices"] == DEVICES and r["state_axis"] == DEVICES
@@ -82,9 +83,11 @@ def test_bad_batch_size_exits_2_and_writes_nothing(tmp_path):
     r = cli("gan_jax.train", *TINY_RING, "trainer.batch_size=30", "trainer.parallel=pmap",
             "trainer.progress=false", f"hydra.run.dir={run_dir}")
     assert r.returncode == 2, r.stderr[-2000:]
-    assert "trainer.batch_size=30 must be a multiple of the 4 devices of trainer.parallel=pmap" in r.stderr
+    assert ("trainer.batch_size=30 must be a multiple of the 4 devices of trainer.parallel=pmap"
+            in r.stderr)
     assert "Traceback" not in r.stderr
-    assert not any((run_dir / name).exists() for name in ("checkpoints", "config.json", "summary.json", "tb"))
+    written = ("checkpoints", "config.json", "summary.json", "tb")
+    assert not any((run_dir / name).exists() for name in written)
     errors = child("refusals", str(tmp_path))
     assert "trainer.parallel=data" in errors["population"]  # suggests the mode that can
     assert "each device's batch, trainer.batch_size / 4 = 6" in errors["per_device_pacgan"], errors
@@ -131,8 +134,9 @@ def test_two_processes_equal_two_local_devices(tmp_path):
     from tests.training.test_parallel import free_port
 
     base = TINY_RING + ["trainer.steps=20", "trainer.log_every=10", "trainer.sample_every=10",
-                        "trainer.eval_every=10", "trainer.checkpoint_every=10", "trainer.eval_samples=100",
-                        "trainer.parallel=pmap", "trainer.progress=false", "trainer.compile_cache=null"]
+                        "trainer.eval_every=10", "trainer.checkpoint_every=10",
+                        "trainer.eval_samples=100", "trainer.parallel=pmap",
+                        "trainer.progress=false", "trainer.compile_cache=null"]
     port, joined = free_port(), tmp_path / "two"
     one_device = {**os.environ, "HYDRA_FULL_ERROR": "0"}
     procs = [subprocess.Popen(
@@ -203,8 +207,9 @@ def _fixed_batch_steps(setup, replicas_setup, replicas, cfg):
 
     def build(s, n, axis_name):
         gan = FixedLatents(s.gan.generator, s.gan.discriminator, s.gan.latent_dim)
-        return make_train_step(gan, losses.get(cfg["loss"]["name"]), lambda data, key, m: (rows(real, m), None),
-                               s.g_opt, s.d_opt, n, int(cfg["optim"]["n_critic"]),
+        sample_data = lambda data, key, m: (rows(real, m), None)  # noqa: E731
+        return make_train_step(gan, losses.get(cfg["loss"]["name"]), sample_data, s.g_opt,
+                               s.d_opt, n, int(cfg["optim"]["n_critic"]),
                                float(cfg["optim"]["ema_decay"]), s.pieces, axis_name=axis_name)
 
     return (build(setup, batch, None),
@@ -223,8 +228,9 @@ def _statistics(gan, state, z, x):
 def _max_rel_diff(a, b) -> float:
     import jax
 
-    return max((float(np.max(np.abs(np.asarray(p) - np.asarray(q))) / (np.max(np.abs(np.asarray(p))) + 1e-12))
-                for p, q in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b))), default=0.0)
+    pairs = zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b))
+    return max((float(np.max(np.abs(np.asarray(p) - np.asarray(q))) / (np.max(np.abs(p)) + 1e-12))
+                for p, q in pairs), default=0.0)
 
 
 def equal_case(case: str, tmp: str) -> dict:
@@ -267,7 +273,8 @@ def equal_case(case: str, tmp: str) -> dict:
     # batch norm cancels there, so Adam's amplified noise in it (see below) does not show.
     def functions(s):
         fake = apply_model(single.gan.generator, s.g_params, s.g_state, z, train=True)[0]
-        return fake, apply_model(single.gan.discriminator, s.d_params, s.d_state, x, train=True)[0].logits
+        critic = apply_model(single.gan.discriminator, s.d_params, s.d_state, x, train=True)[0]
+        return fake, critic.logits
 
     (fake_a, logits_a), (fake_b, logits_b) = functions(a), functions(b)
     params = list(zip(jax.tree_util.tree_leaves((a.g_params, a.d_params)),
@@ -281,7 +288,8 @@ def equal_case(case: str, tmp: str) -> dict:
     for sync in (True, False):
         r = parallel.placement({**cfg["trainer"], "parallel": "pmap", "sync_batch_stats": sync})
         gan = setup_lib.build(cfg, replicas=r).gan
-        mapped = jax.pmap(functools.partial(_statistics, gan, state), parallel.AXIS)(shards(z), shards(x))
+        statistics = functools.partial(_statistics, gan, state)
+        mapped = jax.pmap(statistics, parallel.AXIS)(shards(z), shards(x))
         stats[str(sync).lower()] = _max_rel_diff(stats_single, replicas.unreplicate(mapped))
     return {
         "devices": jax.device_count(), "state_axis": state_axis, "batch": batch,
@@ -348,7 +356,8 @@ def refusals_case(tmp: str) -> dict:
                                                             "mitigation.pacgan.m=4",
                                                             "trainer.batch_size=24"])):
         try:
-            train(_cfg(extra + EVERY_100 + ["trainer.parallel=pmap", "trainer.progress=false"], tmp), run)
+            pmap = ["trainer.parallel=pmap", "trainer.progress=false"]
+            train(_cfg(extra + EVERY_100 + pmap, tmp), run)
         except ConfigError as e:
             errors[name] = str(e)
     return {**errors, "nothing_written": not run.exists()}
