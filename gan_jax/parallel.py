@@ -1,4 +1,6 @@
-"""One training program over many devices and hosts: `trainer.parallel=data`.
+"""Training over many devices and hosts: `trainer.parallel=data` and `trainer.parallel=pmap`.
+
+`data` (`Placement`):
 
 The step stays written for the whole batch; arrays carry shardings over a 1-D device mesh and
 XLA partitions the compiled program (GSPMD). Parameters and optimizer states are replicated,
@@ -12,12 +14,22 @@ devices instead.
 Multi-host: `initialize` joins the processes (`jax.distributed`); the mesh then spans every
 process's devices and the same program runs in each. Only process 0 writes logs and summaries;
 all processes take part in checkpoints (orbax writes each array once).
+
+`pmap` (`Replicas`): the idiom of many JAX GAN trainers. The step is written for one device's
+share of the batch and compiled with `jax.pmap` over the axis `AXIS`; the state carries a
+leading device axis (one identical replica per device). Each replica draws its own batch of
+trainer.batch_size / devices (the replica index is folded into the step key), and the step
+averages gradients, metrics, mutable collections and mitigation state with `lax.pmean` (see
+`make_train_step(axis_name=...)`), so the replicas stay identical. Batch-norm statistics are the
+device's own (`trainer.sync_batch_stats=false`) or averaged over all replicas (`true`: the
+global-batch statistics). Checkpoints hold one replica, exactly like a single-device run.
+Several hosts: each process maps over its local devices and `pmean` spans all processes.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+from typing import Any, Callable, ClassVar, Mapping
 
 import jax
 import numpy as np
@@ -58,6 +70,7 @@ class Placement:
     """Where arrays live for `trainer.parallel=data`: a mesh over all devices of all hosts."""
 
     mesh: Mesh
+    mode: ClassVar[str] = "data"
 
     @classmethod
     def over_all_devices(cls) -> "Placement":
@@ -93,8 +106,80 @@ class Placement:
         if count % self.size:
             raise ConfigError(
                 f"{setting}={count} must be a multiple of the {self.size} devices of "
-                f"trainer.parallel=data (each device takes an equal share), e.g. "
+                f"trainer.parallel={self.mode} (each device takes an equal share), e.g. "
                 f"{setting}={self.size * max(1, round(count / self.size))}.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Replicas(Placement):
+    """Where arrays live for `trainer.parallel=pmap`: one replica per local device.
+
+    `mesh` holds this process's devices (what `jax.pmap` maps over); `size` counts the replicas
+    of all processes, which share the global batch.
+    """
+
+    sync_batch_stats: bool = False
+    mode: ClassVar[str] = "pmap"
+
+    @classmethod
+    def over_local_devices(cls, sync_batch_stats: bool = False) -> "Replicas":
+        return cls(Mesh(np.asarray(jax.local_devices()), (AXIS,)), sync_batch_stats)
+
+    @property
+    def size(self) -> int:
+        return jax.device_count()
+
+    @property
+    def axis_name(self) -> str:
+        """The named axis the step's collectives reduce over."""
+        return AXIS
+
+    @property
+    def batch_stats_axis(self) -> str | None:
+        """What batch norm averages its statistics over: all replicas, or none (per device)."""
+        return AXIS if self.sync_batch_stats else None
+
+    def per_device(self, batch_size: int) -> int:
+        return batch_size // self.size
+
+    def replicate(self, tree: Any) -> Any:
+        """One copy per local device along a new leading axis (`flax.jax_utils.replicate`)."""
+        devices = list(self.mesh.devices.flat)
+
+        def copies(x):
+            x = np.asarray(x)[None]
+            return jax.make_array_from_single_device_arrays(
+                (len(devices), *x.shape[1:]), self.split, [jax.device_put(x, d) for d in devices])
+
+        return jax.tree_util.tree_map(copies, tree)
+
+    @staticmethod
+    def unreplicate(tree: Any) -> Any:
+        """The first replica (all are equal: the step averages everything it updates)."""
+        return jax.tree_util.tree_map(lambda x: x.addressable_shards[0].data[0], tree)
+
+    def compile(self, chunk: Callable) -> Callable:
+        """`chunk(state, arrays)` for one replica -> `(replicated state, arrays) -> (replicated
+        state, metrics of one replica)`; the dataset arrays are broadcast, not mapped."""
+        mapped = jax.pmap(chunk, axis_name=AXIS, in_axes=(0, None), donate_argnums=0)
+
+        def run(state, arrays):
+            state, metrics = mapped(state, arrays)
+            return state, self.unreplicate(metrics)  # pmean'ed in the step: equal everywhere
+
+        return run
+
+    def checkpointable(self, state: Any) -> Any:
+        """One replica, as a single run's state; over several processes as global replicated
+        arrays, which orbax writes once."""
+        one = self.unreplicate(state)
+        if jax.process_count() == 1:
+            return one
+        everywhere = Placement.over_all_devices()
+        return everywhere.put(one, everywhere.replicated)
+
+
+MODES = ("none", "data", "pmap")
 
 
 def placement(trainer: Mapping[str, Any]) -> Placement | None:
@@ -102,6 +187,12 @@ def placement(trainer: Mapping[str, Any]) -> Placement | None:
     mode = trainer.get("parallel", "none")
     if mode in (None, "none"):
         return None
-    if mode != "data":
-        raise ConfigError(f"trainer.parallel={mode!r} is not one of none, data.")
-    return Placement.over_all_devices()
+    if mode not in MODES:
+        raise ConfigError(f"trainer.parallel={mode!r} is not one of {', '.join(MODES)}.")
+    if mode == "data":
+        return Placement.over_all_devices()
+    if int(trainer.get("population", 1)) > 1:
+        raise ConfigError(f"trainer.parallel=pmap trains one model as per-device replicas and "
+                          f"cannot hold trainer.population={trainer['population']} members; use "
+                          f"trainer.parallel=data, which spreads whole members over the devices.")
+    return Replicas.over_local_devices(bool(trainer["sync_batch_stats"]))

@@ -97,6 +97,7 @@ def validate_trainer(cfg: Mapping) -> None:
     """The trainer group alone: read first, to split a population into members."""
     check_option(cfg.get("trainer"), schemas.Trainer, "trainer")
     _check_schedule(cfg["trainer"])
+    _check_parallel(cfg["trainer"])
 
 
 def validate(cfg: Mapping) -> None:
@@ -121,6 +122,15 @@ def validate(cfg: Mapping) -> None:
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"seed={_show(seed)} must be a non-negative integer.")
     _check_schedule(cfg["trainer"])
+    _check_parallel(cfg["trainer"])
+
+
+def _check_parallel(t: Mapping) -> None:
+    if t["sync_batch_stats"] and t["parallel"] != "pmap":
+        raise ConfigError(f"trainer.sync_batch_stats=true applies to trainer.parallel=pmap only "
+                          f"(trainer.parallel={t['parallel']} "
+                          f"{'uses the global batch statistics already' if t['parallel'] == 'data' else 'has one device'}); "
+                          f"set trainer.parallel=pmap or drop trainer.sync_batch_stats.")
 
 
 def _check_schedule(t: Mapping) -> None:

@@ -40,44 +40,47 @@ class GAN:
         return jax.random.randint(key, (n,), 0, self.num_classes) if self.num_classes else None
 
 
-def build_dcgan(cfg: Any, data: Dataset, out_act, num_classes: int):
+def build_dcgan(cfg: Any, data: Dataset, out_act, num_classes: int, bn_axis: str | None):
     """(generator, discriminator trunk, D head init) of the DCGAN pair."""
     if not data.is_image or data.shape[0] % 4 or data.shape[1] % 4:
         raise ConfigError(f"model=dcgan needs images with height and width divisible by 4; "
                           f"data={data.name} has shape {data.shape}. Use model=mlp for it.")
     g = dcgan.Generator(tuple(data.shape), out_act, cfg["width"], cfg["fc_width"], cfg["init_std"],
-                        num_classes)
+                        num_classes, bn_axis)
     trunk = dcgan.Discriminator(cfg["width"], cfg["fc_width"], bool(cfg["d_batch_norm"]),
-                                cfg["leak"], cfg["init_std"])
+                                cfg["leak"], cfg["init_std"], bn_axis)
     return g, trunk, nn.initializers.normal(cfg["init_std"])
 
 
-def build_resnet(cfg: Any, data: Dataset, out_act, num_classes: int):
+def build_resnet(cfg: Any, data: Dataset, out_act, num_classes: int, bn_axis: str | None):
     if not data.is_image or data.shape[0] != data.shape[1] or data.shape[0] % 4:
         raise ConfigError(f"model=resnet needs square images with a side divisible by 4 (e.g. "
                           f"28, 32, 64); data={data.name} has shape {data.shape}.")
-    g = resnet.Generator(tuple(data.shape), out_act, cfg["g_width"], num_classes)
+    g = resnet.Generator(tuple(data.shape), out_act, cfg["g_width"], num_classes, bn_axis)
     return g, resnet.Discriminator(cfg["d_width"]), nn.initializers.lecun_normal()
 
 
-def build_mlp(cfg: Any, data: Dataset, out_act, num_classes: int):
+def build_mlp(cfg: Any, data: Dataset, out_act, num_classes: int, bn_axis: str | None):
     # int() of a number traced per population member fails, which the population reports as a
     # structural setting.
     pieces, init_std = int(cfg["d_maxout_pieces"]), cfg["init_std"]
     g = mlp.Generator(tuple(data.shape), out_act, tuple(cfg["g_hidden"]), cfg["g_act"],
-                      bool(cfg["g_batch_norm"]), num_classes, init_std)
+                      bool(cfg["g_batch_norm"]), num_classes, init_std, bn_axis)
     trunk = mlp.Discriminator(tuple(cfg["d_hidden"]), cfg["d_act"], pieces, init_std)
     return g, trunk, mlp.kernel_init(init_std)
 
 
-# model.name -> (cfg, data, output activation, classes) -> (G, D trunk, D head init).
+# model.name -> (cfg, data, output activation, classes, batch-norm axis) -> (G, D trunk, D head init).
 BUILDERS = {"dcgan": build_dcgan, "mlp": build_mlp, "resnet": build_resnet}
 NAMES = tuple(BUILDERS)
 
 
-def build(cfg: Any, data: Dataset, conditional: bool = False) -> GAN:
+def build(cfg: Any, data: Dataset, conditional: bool = False,
+          batch_stats_axis: str | None = None) -> GAN:
     """`cfg` has the model group's keys (validated by gan_jax.config); shapes and output range
-    come from `data`. conditional: condition G and D on the data's categories."""
+    come from `data`. conditional: condition G and D on the data's categories.
+    batch_stats_axis: every batch norm averages its statistics over this mapped axis
+    (`trainer.parallel=pmap` with `trainer.sync_batch_stats=true`); None: per device."""
     if cfg["name"] not in BUILDERS:
         raise ConfigError(f"model.name={cfg['name']!r} is unknown; choose one of {', '.join(NAMES)}.")
     num_classes = 0
@@ -87,7 +90,7 @@ def build(cfg: Any, data: Dataset, conditional: bool = False) -> GAN:
                               f"categories. Use data=fashion_mnist or data.conditional=false.")
         num_classes = len(data.class_names)
     g, trunk, head_init = BUILDERS[cfg["name"]](cfg, data, output_activation(data.value_range),
-                                                num_classes)
+                                                num_classes, batch_stats_axis)
     conditioning = cfg["conditioning"] if num_classes else None
     d = Critic(trunk, num_classes=num_classes, conditioning=conditioning, head_init=head_init)
     return GAN(g, d, int(cfg["latent_dim"]), cfg["latent_dist"], num_classes)

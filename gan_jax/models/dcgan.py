@@ -25,16 +25,18 @@ class Generator(nn.Module):
     fc_width: int = 1024
     init_std: float = 0.02
     num_classes: int = 0
+    batch_stats_axis: str | None = None  # synchronised batch norm (layers.batch_norm)
 
     @nn.compact
     def __call__(self, z: jax.Array, y: jax.Array | None = None, train: bool = True) -> jax.Array:
         h, w, c = self.out_shape
         init = nn.initializers.normal(self.init_std)
+        axis = self.batch_stats_axis
 
         def norm(x):
             if self.num_classes:
-                return ConditionalBatchNorm(self.num_classes)(x, y, train)
-            return batch_norm(train)(x)
+                return ConditionalBatchNorm(self.num_classes, axis_name=axis)(x, y, train)
+            return batch_norm(train, axis)(x)
 
         x = nn.relu(norm(nn.Dense(self.fc_width, kernel_init=init)(z)))
         x = nn.Dense((h // 4) * (w // 4) * 2 * self.width, kernel_init=init)(x)
@@ -53,12 +55,14 @@ class Discriminator(nn.Module):
     batch_norm: bool = False
     leak: float = 0.2
     init_std: float = 0.02
+    batch_stats_axis: str | None = None
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
         init = nn.initializers.normal(self.init_std)
         act = lambda y: nn.leaky_relu(y, self.leak)  # noqa: E731
-        norm = (lambda y: batch_norm(train)(y)) if self.batch_norm else (lambda y: y)
+        axis = self.batch_stats_axis
+        norm = (lambda y: batch_norm(train, axis)(y)) if self.batch_norm else (lambda y: y)
         x = act(Conv2x(self.width, kernel_init=init)(x))
         x = act(norm(Conv2x(2 * self.width, kernel_init=init)(x)))
         x = x.reshape(x.shape[0], -1)

@@ -117,9 +117,14 @@ class Maxout(nn.Module):
         return jnp.max(y.reshape(*y.shape[:-1], self.features, self.pieces), axis=-1)
 
 
-def batch_norm(train: bool) -> nn.BatchNorm:
-    """BatchNorm with PyTorch's defaults (momentum 0.1 there = 0.9 here, eps 1e-5)."""
-    return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5)
+def batch_norm(train: bool, axis_name: str | None = None) -> nn.BatchNorm:
+    """BatchNorm with PyTorch's defaults (momentum 0.1 there = 0.9 here, eps 1e-5).
+
+    axis_name: a mapped axis (`jax.pmap`) whose replicas share batch statistics (synchronised
+    batch norm: the statistics of the global batch); None: each device's own batch.
+    """
+    return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
+                        axis_name=axis_name)
 
 
 class ConditionalBatchNorm(nn.Module):
@@ -133,12 +138,13 @@ class ConditionalBatchNorm(nn.Module):
     num_classes: int
     momentum: float = 0.9
     epsilon: float = 1e-5
+    axis_name: str | None = None  # see `batch_norm`
 
     @nn.compact
     def __call__(self, x: jax.Array, y: jax.Array, train: bool) -> jax.Array:
         c = x.shape[-1]
         x = nn.BatchNorm(use_running_average=not train, momentum=self.momentum, epsilon=self.epsilon,
-                         use_scale=False, use_bias=False)(x)
+                         use_scale=False, use_bias=False, axis_name=self.axis_name)(x)
         # Gain starts at one and bias at zero, so every class begins as plain BatchNorm.
         gamma = nn.Embed(self.num_classes, c, embedding_init=nn.initializers.ones, name="gain")(y)
         beta = nn.Embed(self.num_classes, c, embedding_init=nn.initializers.zeros, name="bias")(y)

@@ -25,6 +25,7 @@ class Generator(nn.Module):
     batch_norm: bool = False
     num_classes: int = 0  # > 0: the one-hot label is appended to z (Mirza & Osindero 2014)
     init_std: float | None = None
+    batch_stats_axis: str | None = None  # synchronised batch norm (layers.batch_norm)
 
     @nn.compact
     def __call__(self, z: jax.Array, y: jax.Array | None = None, train: bool = True) -> jax.Array:
@@ -35,7 +36,7 @@ class Generator(nn.Module):
         for width in self.hidden:
             x = nn.Dense(width, kernel_init=init)(x)
             if self.batch_norm:
-                x = batch_norm(train)(x)
+                x = batch_norm(train, self.batch_stats_axis)(x)
             x = activation(self.act)(x)
         x = nn.Dense(int(np.prod(self.out_shape)), kernel_init=init)(x)
         return self.out_act(x).reshape(z.shape[0], *self.out_shape)

@@ -75,23 +75,25 @@ class Norm(nn.Module):
     """BatchNorm, class-conditional when num_classes > 0."""
 
     num_classes: int = 0
+    axis_name: str | None = None  # synchronised batch norm over this axis (layers.batch_norm)
 
     @nn.compact
     def __call__(self, x: jax.Array, y: jax.Array | None, train: bool) -> jax.Array:
         if self.num_classes > 0:
-            return ConditionalBatchNorm(self.num_classes)(x, y, train)
-        return batch_norm(train)(x)
+            return ConditionalBatchNorm(self.num_classes, axis_name=self.axis_name)(x, y, train)
+        return batch_norm(train, self.axis_name)(x)
 
 
 class UpBlock(nn.Module):
     features: int
     num_classes: int = 0
+    batch_stats_axis: str | None = None
 
     @nn.compact
     def __call__(self, x: jax.Array, y: jax.Array | None, train: bool) -> jax.Array:
-        h = nn.relu(Norm(self.num_classes)(x, y, train))
+        h = nn.relu(Norm(self.num_classes, self.batch_stats_axis)(x, y, train))
         h = conv3x3(self.features)(upsample2(h))
-        h = nn.relu(Norm(self.num_classes)(h, y, train))
+        h = nn.relu(Norm(self.num_classes, self.batch_stats_axis)(h, y, train))
         h = conv3x3(self.features)(h)
         # The shortcut must upsample too, so it is a learnt 1x1 conv rather than the identity.
         return h + conv1x1(self.features)(upsample2(x))
@@ -102,6 +104,7 @@ class Generator(nn.Module):
     out_act: Callable[[jax.Array], jax.Array]
     width: int = 256
     num_classes: int = 0
+    batch_stats_axis: str | None = None  # synchronised batch norm over this axis
 
     @nn.compact
     def __call__(self, z: jax.Array, y: jax.Array | None = None, train: bool = True) -> jax.Array:
@@ -111,8 +114,8 @@ class Generator(nn.Module):
         x = nn.Dense(s * s * self.width, kernel_init=PLAIN_INIT)(z)
         x = x.reshape(z.shape[0], s, s, self.width)
         for _ in range(k):
-            x = UpBlock(self.width, self.num_classes)(x, y, train)
-        x = nn.relu(Norm(self.num_classes)(x, y, train))
+            x = UpBlock(self.width, self.num_classes, self.batch_stats_axis)(x, y, train)
+        x = nn.relu(Norm(self.num_classes, self.batch_stats_axis)(x, y, train))
         x = conv3x3(self.out_shape[2], PLAIN_INIT)(x)
         return self.out_act(x)
 

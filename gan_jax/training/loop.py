@@ -33,7 +33,9 @@ class Run:
     """Everything one training run holds on the host; `train` drives it.
 
     A population run (`trainer.population=N`) holds N members in one state whose leaves carry a
-    leading member axis; each member logs to its own TensorBoard run `tb/member_NN`.
+    leading member axis; each member logs to its own TensorBoard run `tb/member_NN`. A
+    `trainer.parallel=pmap` run holds one replica per device along a leading device axis;
+    samples, evaluation and checkpoints use one replica (`one_replica`).
     """
 
     def __init__(self, cfg: dict, run_dir: str | pathlib.Path):
@@ -42,6 +44,7 @@ class Run:
         self.dir = pathlib.Path(run_dir)
         validate_trainer(cfg)  # first: the trainer group says how to split a population
         self.placement = parallel.placement(self.t)
+        self.replicas = self.placement if isinstance(self.placement, parallel.Replicas) else None
         self.size = int(self.t["population"])
         varying = population_lib.varying_settings(cfg)  # also refuses lists without a population
         if self.placement:  # equal shares: members when a population, else the batch
@@ -52,8 +55,8 @@ class Run:
             self.setup = population_lib.build(cfg)
             self.member_cfgs = list(self.setup.members)
         else:
-            shard = self.placement.shard_batch if self.placement else None
-            self.setup = setup_lib.build(cfg, shard_batch=shard)
+            shard = self.placement.shard_batch if self.placement and not self.replicas else None
+            self.setup = setup_lib.build(cfg, shard_batch=shard, replicas=self.replicas)
             self.member_cfgs = [cfg]
         self.varying = varying
         self.primary = parallel.is_primary()
@@ -115,7 +118,9 @@ class Run:
     def chunk_fn(self, n: int):
         if n not in self._chunks:
             chunk = make_train_chunk(self.setup.step, n)
-            if self.placement:
+            if self.replicas:
+                self._chunks[n] = self.replicas.compile(chunk)
+            elif self.placement:
                 self._chunks[n] = jax.jit(chunk, donate_argnums=0, out_shardings=(
                     self.state_sharding, self.placement.replicated))
             else:
@@ -135,10 +140,20 @@ class Run:
         elif self.primary:
             (self.dir / "config.json").write_text(json.dumps(self.cfg, indent=2, sort_keys=True))
         arrays = self.setup.data.arrays
-        if self.placement:
+        if self.replicas:
+            state = self.replicas.replicate(state)
+            arrays = self.replicas.put(arrays, self.replicas.replicated)
+        elif self.placement:
             state = self.placement.put(state, self.state_sharding)
             arrays = self.placement.put(arrays, self.placement.replicated)
         return state, arrays
+
+    def one_replica(self, state: GANState) -> GANState:
+        """The state as a single run holds it: one replica of a pmap state, else the state."""
+        return self.replicas.unreplicate(state) if self.replicas else state
+
+    def checkpointable(self, state: GANState) -> GANState:
+        return self.replicas.checkpointable(state) if self.replicas else state
 
     def member(self, tree: Any, i: int) -> Any:
         """Member i's slice of a per-member pytree (the tree itself for a single run)."""
@@ -239,15 +254,15 @@ def train(cfg: dict, run_dir: str | pathlib.Path, on_valid: Callable[[], None] |
             bar.set_postfix({k: f"{v:.3f}" for k, v in final[0].items() if k.endswith("loss")})
             last = step == total
             if step % int(t["sample_every"]) == 0 or last:
-                images = run.log_samples(state, step)
+                images = run.log_samples(run.one_replica(state), step)
                 if last and run.primary:
                     for i, image in enumerate(images):
                         save_png(run.dir / (f"samples_member_{i:02d}.png" if run.size > 1
                                             else "samples.png"), image)
             if step % int(t["eval_every"]) == 0 or last:
-                evals = run.evaluate(state, step)
+                evals = run.evaluate(run.one_replica(state), step)
             if step % int(t["checkpoint_every"]) == 0 or last:
-                run.ckpt.save(step, state)
+                run.ckpt.save(step, run.checkpointable(state))
         summary.update(status="completed")
     except DivergenceError as e:
         summary.update(status="diverged", error=str(e))

@@ -10,6 +10,7 @@ import optax
 
 from gan_jax import data as data_lib
 from gan_jax import losses, mitigations, models
+from gan_jax import parallel
 from gan_jax.config import number
 from gan_jax.config.validate import validate
 from gan_jax.data.spec import Dataset
@@ -77,13 +78,26 @@ def apply_model_changes(gan: GAN, pieces) -> GAN:
     return dataclasses.replace(gan, generator=g, discriminator=d)
 
 
-def build(cfg: Any, data: Dataset | None = None, shard_batch: Callable | None = None) -> Setup:
+def build(cfg: Any, data: Dataset | None = None, shard_batch: Callable | None = None,
+          replicas: parallel.Replicas | None = None) -> Setup:
     """Validate `cfg` (a mapping with data/model/loss/optim/trainer/mitigation/seed) and build.
 
-    `data`: the dataset when already loaded; `shard_batch`: see `make_train_step`.
+    `data`: the dataset when already loaded; `shard_batch`: see `make_train_step`; `replicas`:
+    build the step of one `trainer.parallel=pmap` replica (its share of the batch).
     """
     validate(cfg)
-    setup = assemble(cfg, data or data_lib.build(cfg["data"]), shard_batch)
+    data = data or data_lib.build(cfg["data"])
+    try:
+        setup = assemble(cfg, data, shard_batch, replicas)
+    except ConfigError as e:
+        if not replicas:
+            raise
+        assemble(cfg, data, shard_batch)  # raises the error itself when not the batch share's
+        batch, n = int(cfg["trainer"]["batch_size"]), replicas.size
+        raise ConfigError(f"{e} (With trainer.parallel=pmap this applies to each device's batch, "
+                          f"trainer.batch_size / {n} = {replicas.per_device(batch)}, not to "
+                          f"trainer.batch_size={batch}: choose trainer.batch_size as {n} times "
+                          f"a per-device batch that passes.)") from e
     try:  # shapes only, nothing computed: catches settings that only clash inside the models
         jax.eval_shape(setup.init_state)
     except ValueError as e:
@@ -91,10 +105,15 @@ def build(cfg: Any, data: Dataset | None = None, shard_batch: Callable | None = 
     return setup
 
 
-def assemble(cfg: Any, data: Dataset, shard_batch: Callable | None = None) -> Setup:
+def assemble(cfg: Any, data: Dataset, shard_batch: Callable | None = None,
+             replicas: parallel.Replicas | None = None) -> Setup:
     """Build without checks. Numeric settings may be JAX values (traced per population member)."""
     batch_size = int(cfg["trainer"]["batch_size"])
-    gan = models.build(cfg["model"], data, bool(cfg["data"].get("conditional", False)))
+    axis_name = bn_axis = None
+    if replicas:  # the step of one replica: its share of the batch, collectives over the axis
+        batch_size, axis_name = replicas.per_device(batch_size), replicas.axis_name
+        bn_axis = replicas.batch_stats_axis
+    gan = models.build(cfg["model"], data, bool(cfg["data"].get("conditional", False)), bn_axis)
     selected = dict(cfg.get("mitigation") or {})
     pieces = mitigations.build(selected, data, batch_size)
     extra, clip = loss_pieces(cfg["loss"], selected)
@@ -106,5 +125,5 @@ def assemble(cfg: Any, data: Dataset, shard_batch: Callable | None = None) -> Se
                                differentiable_d=any(m.unroll_steps for m in pieces))
     step = make_train_step(gan, losses.get(cfg["loss"]["name"]), data.sample, g_opt, d_opt,
                            batch_size, int(cfg["optim"]["n_critic"]),
-                           number(cfg["optim"]["ema_decay"]), pieces, shard_batch)
+                           number(cfg["optim"]["ema_decay"]), pieces, shard_batch, axis_name)
     return Setup(data, gan, g_opt, d_opt, pieces, step, cfg)

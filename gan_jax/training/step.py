@@ -24,13 +24,20 @@ Metrics = dict[str, jax.Array]
 def make_train_step(gan: GAN, loss: AdversarialLoss, sample_data: Callable,
                     g_opt: optax.GradientTransformation, d_opt: optax.GradientTransformation,
                     batch_size: int, n_critic: int = 1, ema_decay: float = 0.0,
-                    mitigations: Sequence[Mitigation] = (), shard_batch: Callable | None = None
+                    mitigations: Sequence[Mitigation] = (), shard_batch: Callable | None = None,
+                    axis_name: str | None = None
                     ) -> Callable[[GANState, Any], tuple[GANState, Metrics]]:
     """Return `step(state, data_arrays) -> (state, metrics)`, pure and jit-able.
 
     Randomness comes from fold_in(state.key, state.step), so replaying from any saved state
     reproduces the same run exactly. `shard_batch` places each sampled batch (reals, labels,
     latents) for data parallelism; everything downstream of it follows the batch's placement.
+
+    `axis_name`: the step runs as one replica of this named mapped axis (`jax.pmap`). Each
+    replica draws its own `batch_size` examples (its index is folded into the step key);
+    gradients are averaged over the axis before every optimizer update, and the updated mutable
+    collections (batch-norm running statistics), mitigation state and metrics are averaged too,
+    so all replicas hold the same state.
     """
     G, D = gan.generator, gan.discriminator
     transforms = [m.transform_input for m in mitigations if m.transform_input]
@@ -43,6 +50,14 @@ def make_train_step(gan: GAN, loss: AdversarialLoss, sample_data: Callable,
     g_adversarial = not any(m.replaces_g_loss for m in mitigations)
 
     shard = shard_batch or (lambda x: x)
+
+    def replica_mean(tree):
+        """Average floating leaves over the replicas (identity without `axis_name`)."""
+        if axis_name is None:
+            return tree
+        return jax.tree_util.tree_map(
+            lambda x: jax.lax.pmean(x, axis_name) if jnp.issubdtype(x.dtype, jnp.floating) else x,
+            tree)
 
     def shard_all(*xs):
         return tuple(None if x is None else shard(x) for x in xs)
@@ -117,6 +132,7 @@ def make_train_step(gan: GAN, loss: AdversarialLoss, sample_data: Callable,
         fake = jax.lax.stop_gradient(fake)
         grads, (d_state, extras, scalars) = jax.grad(d_objective, has_aux=True)(
             state.d_params, state.d_state, state.extras, real, real_y, fake, fake_y, kd, state.step)
+        grads, d_state, g_state, extras = replica_mean((grads, d_state, g_state, extras))
         updates, d_opt_state = d_opt.update(grads, state.d_opt, state.d_params)
         state = state.replace(d_params=optax.apply_updates(state.d_params, updates),
                               d_opt=d_opt_state, d_state=d_state, g_state=g_state, extras=extras)
@@ -130,6 +146,7 @@ def make_train_step(gan: GAN, loss: AdversarialLoss, sample_data: Callable,
             real, real_y, fake, fake_y, _ = sample_batches(data, kb, g_params, state.g_state)
             grads, _ = jax.grad(d_objective, has_aux=True)(
                 d_params, state.d_state, state.extras, real, real_y, fake, fake_y, kd, state.step)
+            grads = replica_mean(grads)
             updates, d_opt_state = d_opt.update(grads, d_opt_state, d_params)
             d_params = optax.apply_updates(d_params, updates)
         return d_params
@@ -160,6 +177,7 @@ def make_train_step(gan: GAN, loss: AdversarialLoss, sample_data: Callable,
             return value, (g_state, d_state, {**scalars, "g/loss": adversarial})
 
         grads, (g_state, d_state, scalars) = jax.grad(loss_fn, has_aux=True)(state.g_params)
+        grads, g_state, d_state = replica_mean((grads, g_state, d_state))
         updates, g_opt_state = g_opt.update(grads, state.g_opt, state.g_params)
         g_params = optax.apply_updates(state.g_params, updates)
         ema = state.ema_params
@@ -170,12 +188,15 @@ def make_train_step(gan: GAN, loss: AdversarialLoss, sample_data: Callable,
         return state, {**scalars, "g/grad_norm": optax.tree.norm(grads)}
 
     def step(state: GANState, data) -> tuple[GANState, Metrics]:
-        keys = jax.random.split(jax.random.fold_in(state.key, state.step), n_critic + 1)
+        key = jax.random.fold_in(state.key, state.step)
+        if axis_name is not None:  # every replica draws its own share of the batch
+            key = jax.random.fold_in(key, jax.lax.axis_index(axis_name))
+        keys = jax.random.split(key, n_critic + 1)
         metrics: Metrics = {}
         for i in range(n_critic):  # unrolled: n_critic is small and static
             state, metrics = d_update(state, data, keys[i])
         state, g_metrics = g_update(state, data, keys[n_critic])
-        return state.replace(step=state.step + 1), {**metrics, **g_metrics}
+        return state.replace(step=state.step + 1), replica_mean({**metrics, **g_metrics})
 
     return step
 

@@ -81,7 +81,8 @@ BAD = [
     ("optim.name=sgd", "choose an option with optim=sgd"),  # a name without its option's keys
     ("optim.name=lbfgs", "optim.name='lbfgs' is unknown; choose one of adam, rmsprop, sgd"),
     ("trainer.batch_size=0", "trainer.batch_size=0 must be positive"),
-    ("trainer.parallel=model", "trainer.parallel='model' must be one of none, data"),
+    ("trainer.parallel=model", "trainer.parallel='model' must be one of none, data, pmap"),
+    ("trainer.sync_batch_stats=true", "trainer.sync_batch_stats=true applies to trainer.parallel=pmap only"),
     ("trainer.checkpoint_every=150", "trainer.checkpoint_every=150 must be a multiple of trainer.log_every"),
     ("eval.pr_k=0", "eval.pr_k=0 must be positive"),
     ("eval.reference_split=val", "eval.reference_split='val' must be one of train, test"),

@@ -114,6 +114,7 @@ def test_every_trainer_and_eval_key_is_read(tmp_path, fake_fmnist, monkeypatch, 
     monkeypatch.setattr(jax.distributed, "initialize", lambda **kwargs: None)
     distributed = Recorded({**make_cfg()["trainer"], "distributed": True}, reads, "trainer.")
     parallel.initialize(distributed)
+    parallel.placement(Recorded({**make_cfg()["trainer"], "parallel": "pmap"}, reads, "trainer."))
     # The feature-space metrics of product images read the remaining eval keys.
     image_cfg = Recorded(make_cfg([f"data.root={fake_fmnist}", "eval.reference_samples=64"]), reads)
     data = data_lib.build(image_cfg["data"])
