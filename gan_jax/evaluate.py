@@ -25,6 +25,8 @@ import numpy as np
 from omegaconf import OmegaConf
 
 from gan_jax.cli import parse_options
+from gan_jax.config import schemas
+from gan_jax.config.validate import check_option
 from gan_jax.errors import ConfigError, UserError
 from gan_jax.metrics import evaluator as evaluator_lib
 from gan_jax.training import sampling, saved_run
@@ -55,10 +57,9 @@ def parse(argv: list[str]) -> EvaluateConfig:
 def eval_settings(run_cfg: dict, overrides: dict) -> dict:
     """The run's eval settings (defaults for runs saved before they existed) with overrides."""
     base = run_cfg.get("eval") or OmegaConf.to_container(OmegaConf.load(DEFAULT_EVAL))
-    unknown = sorted(set(overrides) - set(base))
-    if unknown:
-        raise ConfigError(f"eval.{unknown[0]} is not an eval setting; known: {', '.join(sorted(base))}.")
-    return {**base, **overrides}
+    settings = {**base, **overrides}
+    check_option(settings, schemas.Eval, "eval")  # unknown keys, types and ranges
+    return settings
 
 
 def evaluate(cfg: EvaluateConfig) -> dict:

@@ -45,8 +45,8 @@ def test_evaluate_cli_threshold_is_a_setting(ring_run, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["eval.nonsense=1"], "eval.nonsense is not an eval setting"),
-    (["eval.mode_threshold=-1"], "eval.mode_threshold=-1"),
+    (["eval.nonsense=1"], "eval.nonsense is not a setting"),
+    (["eval.mode_threshold=-1"], "eval.mode_threshold=-1 must be positive"),
     (["samples=1"], "samples=1 must be at least 2"),
     (["step=7"], "step=7 is not saved"),
 ])

@@ -58,8 +58,10 @@ def check_option(values: Any, schema: type, prefix: str) -> None:
     fields = _fields(schema)
     unknown = sorted(set(values) - set(fields))
     # A group option brings its own keys: `optim=sgd`, not `optim.name=sgd` on Adam's keys.
+    others = schemas.SELECTED_BY_NAME.get(prefix, {}).values()
+    renamed = any(set(values) == set(_fields(o)) for o in others if o is not schema)
     hint = (f" (choose an option with {prefix}={values['name']}, which brings its settings, "
-            f"rather than setting {prefix}.name)" if prefix in schemas.SELECTED_BY_NAME else "")
+            f"rather than setting {prefix}.name)" if renamed else "")
     if unknown:
         raise ConfigError(f"{prefix}.{unknown[0]} is not a setting of this option; its settings "
                           f"are {', '.join(fields)}{hint}.")

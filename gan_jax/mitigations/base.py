@@ -5,7 +5,8 @@ The step never knows a mitigation's name. It calls, for every selected `Mitigati
   transform_input        on every discriminator input, real and fake alike (augmentation, noise);
   d_term / g_term        extra terms of the players' objectives (penalties, regularisers);
   log                    scalars about the mitigation, computed from the same inputs;
-and reads a few static facts (look-ahead steps for unrolling, whether D couples the batch).
+  critic_for_g           the D parameters G's loss is computed against (look-ahead updates);
+and reads a few static facts (whether D couples the batch, whether G's term needs reals).
 Each term's scalars go to TensorBoard as `mitigation/<name>/<scalar>`.
 """
 
@@ -38,6 +39,17 @@ class TermInputs(NamedTuple):
     d_state: Any                         # D's mutable collections (batch stats, spectral-norm u)
 
 
+class CriticForG(NamedTuple):
+    """What a `critic_for_g` hook may use to choose the D that G's loss sees."""
+
+    d_params: Any                        # D's parameters so far (the step's, or an earlier hook's)
+    d_opt_state: Any                     # D's optimizer state in the training state
+    update_d: Callable[..., Any]         # update_d(d_params, d_opt_state, key) -> (d_params,
+                                         # d_opt_state): one D update against G at the parameters
+                                         # being differentiated, differentiable in them
+    key: jax.Array
+
+
 class Term(NamedTuple):
     value: jax.Array                     # added to the player's objective
     scalars: Scalars = {}
@@ -55,7 +67,8 @@ class Mitigation:
     g_term: Callable[[TermInputs], Term] | None = None
     log: Callable[[TermInputs], Scalars] | None = None  # evaluated in the D update
     init_state: Callable[[], Any] | None = None
-    unroll_steps: int = 0          # G's loss sees D after this many look-ahead updates
+    # (CriticForG) -> (d_params, scalars): the D G's loss sees; G differentiates through it.
+    critic_for_g: Callable[[CriticForG], tuple[Any, Scalars]] | None = None
     couples_batch: bool = False    # D's output for one example depends on the rest of its batch
     g_needs_real: bool = False     # g_term reads real samples
     replaces_g_loss: bool = False  # g_term replaces the adversarial generator loss

@@ -122,7 +122,7 @@ def assemble(cfg: Any, data: Dataset, shard_batch: Callable | None = None,
         pieces += (build_acgan(number(cfg["model"]["acgan_weight"])),)
     gan = apply_model_changes(gan, pieces)
     g_opt, d_opt = optim.build(cfg["optim"], clip,
-                               differentiable_d=any(m.unroll_steps for m in pieces))
+                               differentiable_d=any(m.critic_for_g for m in pieces))
     step = make_train_step(gan, losses.get(cfg["loss"]["name"]), data.sample, g_opt, d_opt,
                            batch_size, int(cfg["optim"]["n_critic"]),
                            number(cfg["optim"]["ema_decay"]), pieces, shard_batch, axis_name)

@@ -8,7 +8,8 @@ from tests.conftest import make_cfg
 
 
 def test_channels_are_the_indexed_images_and_the_label_their_triple(fake_fmnist):
-    data = build({"name": "stacked_fashion_mnist", "root": str(fake_fmnist), "num_points": 500})
+    data = build(make_cfg(["data=stacked_fashion_mnist", f"data.root={fake_fmnist}",
+                          "data.num_points=500"])["data"])
     images, labels = fashion_mnist.load_numpy("train", str(fake_fmnist))
     assert data.shape == (28, 28, 3) and data.num_examples == 500 and data.value_range == (0.0, 1.0)
     x, mode = jax.jit(data.sample, static_argnums=2)(data.arrays, jax.random.PRNGKey(0), 64)
@@ -22,9 +23,12 @@ def test_channels_are_the_indexed_images_and_the_label_their_triple(fake_fmnist)
 
 
 def test_fixed_training_set_is_drawn_once_from_the_seed(fake_fmnist):
-    a = build({"name": "stacked_fashion_mnist", "root": str(fake_fmnist), "num_points": 100, "seed": 1})
-    b = build({"name": "stacked_fashion_mnist", "root": str(fake_fmnist), "num_points": 100, "seed": 1})
-    c = build({"name": "stacked_fashion_mnist", "root": str(fake_fmnist), "num_points": 100, "seed": 2})
+    a = build(make_cfg(["data=stacked_fashion_mnist", f"data.root={fake_fmnist}",
+                       "data.num_points=100", "data.seed=1"])["data"])
+    b = build(make_cfg(["data=stacked_fashion_mnist", f"data.root={fake_fmnist}",
+                       "data.num_points=100", "data.seed=1"])["data"])
+    c = build(make_cfg(["data=stacked_fashion_mnist", f"data.root={fake_fmnist}",
+                       "data.num_points=100", "data.seed=2"])["data"])
     assert np.array_equal(a.arrays["x"], b.arrays["x"]) and not np.array_equal(a.arrays["x"], c.arrays["x"])
 
 

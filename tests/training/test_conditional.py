@@ -5,6 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from gan_jax import data as data_lib
+from gan_jax import models
 from gan_jax.errors import ConfigError
 from gan_jax.training import setup as setup_lib
 from gan_jax.training.state import generate
@@ -30,10 +32,12 @@ def test_conditional_dcgan_trains_and_depends_on_the_label(conditioning, fake_fm
 
 
 def test_conditional_needs_labels_and_no_packing(fake_fmnist):
-    with pytest.raises(ConfigError, match="data.conditional=true needs labelled data"):
-        cfg = make_cfg(TINY_RING)  # the mixtures' configs have no data.conditional key at all
-        cfg["data"]["conditional"] = True
+    cfg = make_cfg(TINY_RING)  # the mixtures' configs have no data.conditional key at all
+    cfg["data"]["conditional"] = True
+    with pytest.raises(ConfigError, match="data.conditional is not a setting of this option"):
         setup_lib.build(cfg)
+    with pytest.raises(ConfigError, match="data.conditional=true needs labelled data"):
+        models.build(cfg["model"], data_lib.build({**cfg["data"], "conditional": False}), True)
     with pytest.raises(ConfigError, match="pacgan"):
         setup_lib.build(make_cfg(TINY_DCGAN + [f"data.root={fake_fmnist}", "data.conditional=true",
                                                "mitigation=[pacgan]"]))
