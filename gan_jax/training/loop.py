@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import pathlib
+import sys
 import time
 from typing import Any
 
@@ -19,7 +21,7 @@ from gan_jax.logging import Logger, flat_hparams, image_grid, label_rows, save_p
 from gan_jax.metrics import evaluator as evaluator_lib
 from gan_jax.training import population as population_lib
 from gan_jax.training import setup as setup_lib
-from gan_jax.training.checkpoint import Checkpoints
+from gan_jax.training.checkpoint import Checkpoints, Damage
 from gan_jax.training.state import GANState, generate
 from gan_jax.training.step import make_train_chunk
 
@@ -28,6 +30,7 @@ EVAL_KEY_TAG = 2
 # Settings that may change when a run is resumed; everything else must match the checkpoint.
 RESUMABLE = {"trainer", "eval"}
 EVAL_CHUNK = 1000  # samples generated per call when evaluating (bounds activation memory)
+log = logging.getLogger(__name__)
 
 
 class Run:
@@ -83,6 +86,7 @@ class Run:
         self.eval_y = (jnp.arange(int(self.t["eval_samples"])) % gan.num_classes
                        if gan.num_classes else None)
         self._chunks: dict[int, Any] = {}
+        self.damaged: list[Damage] = []  # damaged checkpoints passed over when resuming
         generate_fn = lambda state, z, y: generate(gan, state, z, y)  # noqa: E731
         if self.size > 1:
             generate_fn = jax.vmap(generate_fn, in_axes=(0, 0, None))
@@ -127,7 +131,10 @@ class Run:
         """The state (fresh or restored) and the dataset arrays, placed on the devices."""
         state = self.setup.init_state()
         if self.t["resume"]:
-            state = self.ckpt.restore(state)
+            state, step, self.damaged = self.ckpt.restore_latest_intact(state)
+            for d in self.damaged:
+                _warn(f"{d}; moved it to {d.moved_to} and resumed from step {step}, the newest "
+                      f"intact checkpoint.")
             print(f"resumed {self.dir} at step {int(np.max(state.step))}", flush=True)
         elif self.primary:
             (self.dir / "config.json").write_text(json.dumps(self.cfg, indent=2, sort_keys=True))
@@ -188,6 +195,13 @@ class Run:
             self.loggers[i].scalars(values, step)
             results.append(values)
         return results
+
+
+def _warn(message: str) -> None:
+    """On stderr, and in the run's log (Hydra's <run_dir>/train.log) when logging is set up."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+    if logging.getLogger().handlers:  # else Python's last-resort handler would print it again
+        log.warning(message)
 
 
 def _check_finite(metrics: dict[str, np.ndarray], first_step: int, who: str = "") -> None:
@@ -254,6 +268,10 @@ def train(cfg: dict, run_dir: str | pathlib.Path) -> dict:
     finally:
         bar.close()
         elapsed = time.perf_counter() - start_time
+        if run.damaged:
+            summary.update(damaged_checkpoints=[
+                {"step": d.step, "path": str(d.path), "problem": d.problem,
+                 "moved_to": str(d.moved_to)} for d in run.damaged])
         summary.update(step=step, wall_seconds=round(elapsed, 2),
                        steps_per_second=round((step - start_step) / elapsed, 3) if elapsed > 0 else math.nan,
                        latest_checkpoint=run.ckpt.latest_step())
