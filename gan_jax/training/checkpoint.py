@@ -18,7 +18,7 @@ import numpy as np
 import orbax.checkpoint as ocp
 import tensorstore as ts
 
-from gan_jax.errors import CheckpointError, ConfigError
+from gan_jax.errors import CheckpointError, ConfigError, DivergenceError
 
 ITEM = "default"  # the folder orbax writes the single StandardSave item into
 DAMAGED_PREFIX = "damaged-"  # orbax reads "<digits>" and "<prefix>_<digits>" as steps; this is neither
@@ -59,8 +59,11 @@ class Checkpoints:
         return list(self._manager.all_steps())
 
     def save(self, step: int, state) -> None:
-        if not bool(all_finite(state)):
-            raise FloatingPointError(f"refusing to checkpoint step {step}: state has NaN/inf")
+        if not bool(all_finite(state)):  # metrics finite, yet the last update made inf/NaN
+            raise DivergenceError(
+                f"training diverged: the state after step {step} has NaN/inf (its metrics were "
+                f"still finite); it was not checkpointed. Try a lower optim.lr or a different "
+                f"loss, or resume from the last checkpoint with trainer.resume=true.")
         self._manager.save(step, args=ocp.args.StandardSave(state))
         self._manager.wait_until_finished()
 

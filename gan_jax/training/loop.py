@@ -204,15 +204,32 @@ def _warn(message: str) -> None:
         log.warning(message)
 
 
-def _check_finite(metrics: dict[str, np.ndarray], first_step: int, who: str = "") -> None:
-    for name, values in metrics.items():
-        bad = ~np.isfinite(values)
-        if bad.any():
-            at = first_step + int(np.argmax(bad)) + 1
-            raise DivergenceError(
-                f"training diverged: {who}{name} is {values[bad][0]} at step {at}. Nothing after the "
-                f"last checkpoint was saved. Try a lower optim.lr, a different loss, or resume "
-                f"from the last checkpoint with trainer.resume=true.")
+def _check_finite(members: list[dict[str, np.ndarray]], first_step: int,
+                  who: list[str] | None = None) -> None:
+    """Raise DivergenceError naming the first step (after `first_step`) at which any metric of
+    any member is NaN/inf, and every metric (and member) bad at that step.
+
+    `members`: one dict per population member (one for a single run) of per-step metrics [n].
+    """
+    first, bad_names = None, []
+    for i, metrics in enumerate(members):
+        for name, values in metrics.items():
+            values = np.asarray(values)
+            bad = ~np.isfinite(values.reshape(len(values), -1)).all(axis=1)  # per step
+            if not bad.any():
+                continue
+            at = int(np.argmax(bad))
+            if first is None or at < first:
+                first, bad_names = at, []
+            if at == first:
+                row = np.ravel(values[at])
+                value = row[~np.isfinite(row)][0]
+                bad_names.append(f"{(who or [''] * len(members))[i]}{name}={value}")
+    if first is not None:
+        raise DivergenceError(
+            f"training diverged: {', '.join(bad_names)} at step {first_step + first + 1}. Nothing "
+            f"after the last checkpoint was saved. Try a lower optim.lr, a different loss, or "
+            f"resume from the last checkpoint with trainer.resume=true.")
 
 
 def train(cfg: dict, run_dir: str | pathlib.Path) -> dict:
@@ -236,10 +253,10 @@ def train(cfg: dict, run_dir: str | pathlib.Path) -> dict:
             n = min(every - step % every, total - step)  # chunk edges at multiples of log_every
             state, metrics = run.chunk_fn(n)(state, arrays)
             metrics = jax.device_get(metrics)  # [n] per scalar, [n, members] in a population
-            for i in range(run.size):
-                per_step = {k: v if run.size == 1 else v[:, i] for k, v in metrics.items()}
-                _check_finite(per_step, step, run.describe(i))
-                final[i] = {k: float(np.mean(v)) for k, v in per_step.items()}
+            per_step = [{k: v if run.size == 1 else v[:, i] for k, v in metrics.items()}
+                        for i in range(run.size)]
+            _check_finite(per_step, step, [run.describe(i) for i in range(run.size)])
+            final = [{k: float(np.mean(v)) for k, v in member.items()} for member in per_step]
             step += n
             elapsed = time.perf_counter() - start_time
             for i, logger in enumerate(run.loggers):

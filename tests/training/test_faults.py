@@ -1,17 +1,18 @@
-"""Faults: damaged checkpoints, log_every changed on resume."""
+"""Faults: damaged checkpoints, the first non-finite step, log_every changed on resume."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import jax
 import numpy as np
 import pytest
 
-from gan_jax.errors import CheckpointError, ConfigError, UserError
+from gan_jax.errors import CheckpointError, ConfigError, DivergenceError, UserError
 from gan_jax.training import setup as setup_lib
 from gan_jax.training.checkpoint import Checkpoints
-from gan_jax.training.loop import train
+from gan_jax.training.loop import _check_finite, train
 from tests.conftest import EVERY_100, TINY_RING, make_cfg
 
 BASE = TINY_RING + EVERY_100 + ["trainer.progress=false"]
@@ -132,6 +133,49 @@ def test_an_intact_checkpoint_of_another_config_is_not_called_damaged(runs, tmp_
                                           r"saved with shape \(32,\), this config has \(16,\)"):
         ckpt.restore(other)
     ckpt.close()
+
+
+# --- divergence: the first non-finite step, whatever the chunk length -----------------------------
+
+def test_divergence_names_the_first_bad_step_over_all_metrics():
+    nan, inf = float("nan"), float("inf")
+    metrics = {"d/loss": np.array([1.0, 1.0, nan, nan]),  # first in the dict, bad from step 3
+               "g/loss": np.array([1.0, inf, nan, 1.0]),  # bad from step 2
+               "g/grad_norm": np.array([1.0, nan, 1.0, 1.0])}  # bad at step 2 too
+    with pytest.raises(DivergenceError, match=r"diverged: g/loss=inf, g/grad_norm=nan at step 12\."):
+        _check_finite([metrics], first_step=10)
+    _check_finite([{"d/loss": np.ones(4)}], first_step=0)  # finite: no error
+
+
+def test_divergence_names_the_first_bad_member_of_a_population():
+    nan = float("nan")
+    members = [{"d/loss": np.array([1.0, 1.0, nan])}, {"d/loss": np.array([1.0, nan, nan])}]
+    with pytest.raises(DivergenceError, match=r"diverged: member 1: d/loss=nan at step 2\."):
+        _check_finite(members, 0, ["member 0: ", "member 1: "])
+
+
+def test_a_non_finite_state_is_a_divergence_and_not_saved(tmp_path):
+    ckpt = Checkpoints(tmp_path / "checkpoints")
+    with pytest.raises(DivergenceError, match="state after step 7 has NaN/inf"):
+        ckpt.save(7, {"w": np.array([1.0, np.inf], np.float32)})
+    assert ckpt.all_steps() == []
+    ckpt.close()
+
+
+def test_divergence_step_does_not_depend_on_log_every(tmp_path):
+    """An absurd learning rate diverges within a few steps; a chunk of 100 steps and chunks of
+    one step report the same first bad step and metrics."""
+    messages = []
+    for every in (100, 1):
+        bad = cfg(100, f"trainer.log_every={every}", "trainer.sample_every=100",
+                  "trainer.eval_every=100", "trainer.checkpoint_every=100")
+        bad["optim"]["lr"] = 1e38
+        with pytest.raises(DivergenceError) as e:
+            train(bad, tmp_path / f"every_{every}")
+        messages.append(str(e.value))
+        summary = json.loads((tmp_path / f"every_{every}" / "summary.json").read_text())
+        assert summary["status"] == "diverged" and summary["latest_checkpoint"] is None
+    assert messages[0] == messages[1]
 
 
 # --- resume with another log_every (another lax.scan length) --------------------------------------
