@@ -5,6 +5,10 @@
     python -m gan_jax.train hydra.run.dir=runs/mine trainer.resume=true trainer.steps=10000
     python -m gan_jax.train -m hydra/sweeper=optuna_search trainer.objective=eval/hq \
         experiment=ring_mlp 'optim.lr=tag(log, interval(1e-5, 1e-2))'   # Optuna search
+
+Expected failures print one line on stderr, no traceback, and exit non-zero: 2 for a setting or
+file the user can fix, 3 when training diverged. In a sweep (-m) a diverged job fails alone and
+the sweep goes on.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import sys
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import CompactHydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
@@ -39,15 +44,22 @@ def main(cfg: DictConfig) -> float | None:
         summary = train(OmegaConf.to_container(cfg, resolve=True), run_dir)
         value = objective_value(summary, objective)
     except DivergenceError as e:
-        print(f"\nerror: {e}", file=sys.stderr)
         if HydraConfig.get().mode == RunMode.MULTIRUN:
-            raise  # a failed job of the sweep (for Optuna a failed trial), not the end of it
+            # A failed job of the sweep (for Optuna a failed trial), not the end of it; Hydra
+            # prints a compact exception as one line where it would print a traceback.
+            print(f"\nerror: {run_dir}: {e}", file=sys.stderr)
+            raise JobFailed(f"{run_dir}: {e}") from None
+        print(f"\nerror: {e}", file=sys.stderr)
         sys.exit(3)
     except UserError as e:
         print(f"\nerror: {e}", file=sys.stderr)
         sys.exit(2)
     print(f"run finished: {run_dir} (summary.json, tb/, checkpoints/, samples.png)")
     return value
+
+
+class JobFailed(DivergenceError, CompactHydraException):
+    """A diverged job of a sweep: Hydra prints its message alone, the sweeper counts a failure."""
 
 
 if __name__ == "__main__":
