@@ -7,23 +7,27 @@
         experiment=ring_mlp 'optim.lr=tag(log, interval(1e-5, 1e-2))'   # Optuna search
 
 Expected failures print one line on stderr, no traceback, and exit non-zero: 2 for a setting or
-file the user can fix, 3 when training diverged. In a sweep (-m) a diverged job fails alone and
-the sweep goes on.
+file the user can fix, 3 when training diverged, 4 when another process of a multi-process run
+was lost. In a sweep (-m) a diverged job fails alone and the sweep goes on.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from pathlib import Path
+from typing import NoReturn
 
 import hydra
+import jax
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import CompactHydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from gan_jax import compile_cache, parallel
-from gan_jax.errors import ConfigError, DivergenceError, UserError
+from gan_jax import compile_cache, parallel, peers
+from gan_jax.errors import ConfigError, DivergenceError, PeerLostError, UserError
 from gan_jax.sweeps import objective_value
 from gan_jax.training.loop import train
 
@@ -40,6 +44,7 @@ def main(cfg: DictConfig) -> float | None:
             raise ConfigError(f"trainer.objective={objective!r} must be a summary metric name, "
                               f"e.g. trainer.objective=eval/hq.")
         parallel.initialize(cfg.trainer)  # joins the other processes; before any JAX work
+        peers.on_lost(lambda lost: stop_lost(lost, "another process found it lost", run_dir))
         compile_cache.enable(cfg.trainer.compile_cache)  # before anything compiles
         summary = train(OmegaConf.to_container(cfg, resolve=True), run_dir)
         value = objective_value(summary, objective)
@@ -54,12 +59,39 @@ def main(cfg: DictConfig) -> float | None:
     except UserError as e:
         print(f"\nerror: {e}", file=sys.stderr)
         sys.exit(2)
+    except Exception as e:
+        lost = peers.lost_processes()  # [] unless another process of this run stopped
+        if not lost:
+            raise
+        stop_lost(lost, f"a collective of this process failed: {first_line(e)}", run_dir)
     print(f"run finished: {run_dir} (summary.json, tb/, checkpoints/, samples.png)")
     return value
 
 
 class JobFailed(DivergenceError, CompactHydraException):
     """A diverged job of a sweep: Hydra prints its message alone, the sweeper counts a failure."""
+
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:200] if text else type(error).__name__
+
+
+def stop_lost(lost: list[int], cause: str, run_dir: str) -> NoReturn:
+    """Say which processes were lost (PeerLostError), record it in summary.json (which the loop
+    wrote as "failed": it cannot tell), and exit 4 at once."""
+    steps = sorted(int(p.name) for p in (Path(run_dir) / "checkpoints").glob("*") if p.name.isdigit())
+    error = PeerLostError(
+        f"process {', '.join(map(str, lost))} of this {jax.process_count()}-process run stopped "
+        f"({cause}); process {jax.process_index()} stops too. Checkpoints in {run_dir}/checkpoints "
+        f"(latest: {f'step {steps[-1]}' if steps else 'none yet'}) are kept: restart every "
+        f"process with trainer.resume=true.")
+    print(f"\nerror: {error}", file=sys.stderr)
+    summary = Path(run_dir) / "summary.json"
+    if jax.process_index() == 0 and summary.is_file():
+        data = json.loads(summary.read_text())
+        summary.write_text(json.dumps({**data, "status": "peer_lost", "error": str(error)}, indent=2))
+    peers.stop_now(lost, 4)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """Expected failures print one readable message, never a traceback: a diverged job of a sweep, a
-damaged checkpoint."""
+damaged checkpoint (a lost peer: tests/training/test_peer_loss.py)."""
 
 import json
 import shutil
