@@ -211,6 +211,7 @@ def _check_finite(members: list[dict[str, np.ndarray]], first_step: int,
 
     `members`: one dict per population member (one for a single run) of per-step metrics [n].
     """
+    who = who or [""] * len(members)
     first, bad_names = None, []
     for i, metrics in enumerate(members):
         for name, values in metrics.items():
@@ -224,7 +225,7 @@ def _check_finite(members: list[dict[str, np.ndarray]], first_step: int,
             if at == first:
                 row = np.ravel(values[at])
                 value = row[~np.isfinite(row)][0]
-                bad_names.append(f"{(who or [''] * len(members))[i]}{name}={value}")
+                bad_names.append(f"{who[i]}{name}={value}")
     if first is not None:
         raise DivergenceError(
             f"training diverged: {', '.join(bad_names)} at step {first_step + first + 1}. Nothing "
