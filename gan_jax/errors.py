@@ -15,3 +15,11 @@ class DataError(UserError):
 
 class DivergenceError(UserError):
     """Training produced NaN or inf; the last good checkpoint is kept."""
+
+
+class CheckpointError(UserError):
+    """A checkpoint whose files are damaged (truncated, missing): the message names the file."""
+
+
+class PeerLostError(UserError):
+    """A process of a multi-process run (`trainer.distributed=true`) stopped; the message names it."""

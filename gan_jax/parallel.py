@@ -35,6 +35,7 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from gan_jax import peers
 from gan_jax.errors import ConfigError
 
 AXIS = "data"
@@ -44,20 +45,25 @@ def initialize(trainer: Mapping[str, Any]) -> None:
     """`jax.distributed.initialize` when `trainer.distributed`; before any other JAX call.
 
     Under Slurm JAX reads the coordinator, process count and id from the environment; elsewhere
-    give trainer.coordinator_address, num_processes and process_id.
+    give trainer.coordinator_address, num_processes and process_id. A process that stops is
+    declared lost after trainer.heartbeat_timeout seconds (JAX's default: 100), and the others
+    stop too (see gan_jax.peers).
     """
     if not trainer.get("distributed"):
         return
     # Collectives between CPU processes need an implementation (GPUs use NCCL regardless).
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     kwargs = {k: trainer.get(k) for k in ("coordinator_address", "num_processes", "process_id")}
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    heartbeat = trainer["heartbeat_timeout"]
     try:
-        jax.distributed.initialize(**{k: v for k, v in kwargs.items() if v is not None})
+        jax.distributed.initialize(**kwargs, heartbeat_timeout_seconds=int(heartbeat))
     except (ValueError, RuntimeError) as e:
         raise ConfigError(
             f"trainer.distributed=true but the processes could not be joined ({e}). Under Slurm "
             f"launch one process per task (srun); elsewhere set trainer.coordinator_address=host:port, "
             f"trainer.num_processes and trainer.process_id for each process.") from e
+    peers.watch(heartbeat)
 
 
 def is_primary() -> bool:

@@ -5,21 +5,30 @@
     python -m gan_jax.train hydra.run.dir=runs/mine trainer.resume=true trainer.steps=10000
     python -m gan_jax.train -m hydra/sweeper=optuna_search trainer.objective=eval/hq \
         experiment=ring_mlp 'optim.lr=tag(log, interval(1e-5, 1e-2))'   # Optuna search
+
+Expected failures print one line on stderr, no traceback, and exit non-zero: 2 for a setting or
+file the user can fix, 3 when training diverged, 4 when another process of a multi-process run
+was lost. In a sweep (-m) a diverged job fails alone and the sweep goes on.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import pathlib
 import sys
+from pathlib import Path
+from typing import NoReturn
 
 import hydra
+import jax
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import CompactHydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from gan_jax import compile_cache, parallel
-from gan_jax.errors import ConfigError, DivergenceError, UserError
+from gan_jax import compile_cache, parallel, peers
+from gan_jax.errors import ConfigError, DivergenceError, PeerLostError, UserError
 from gan_jax.sweeps import objective_value
 from gan_jax.training.loop import train
 
@@ -57,21 +66,56 @@ def main(cfg: DictConfig) -> float | None:
             raise ConfigError(f"trainer.objective={objective!r} must be a summary metric name, "
                               f"e.g. trainer.objective=eval/hq.")
         parallel.initialize(cfg.trainer)  # joins the other processes; before any JAX work
+        peers.on_lost(lambda lost: stop_lost(lost, "another process found it lost", run_dir))
         compile_cache.enable(cfg.trainer.compile_cache)  # before anything compiles
         summary = train(OmegaConf.to_container(cfg, resolve=True), run_dir,
                         on_valid=lambda: record_hydra_config(run_dir, cfg))
         value = objective_value(summary, objective)
     except DivergenceError as e:
-        print(f"\nerror: {e}", file=sys.stderr)
         if HydraConfig.get().mode == RunMode.MULTIRUN:
-            raise  # a failed job of the sweep (for Optuna a failed trial), not the end of it
+            # A failed job of the sweep (for Optuna a failed trial), not the end of it; Hydra
+            # prints a compact exception as one line where it would print a traceback.
+            print(f"\nerror: {run_dir}: {e}", file=sys.stderr)
+            raise JobFailed(f"{run_dir}: {e}") from None
+        print(f"\nerror: {e}", file=sys.stderr)
         sys.exit(3)
     except UserError as e:
         print(f"\nerror: {e}", file=sys.stderr)
         remove_if_empty(run_dir)
         sys.exit(2)
+    except Exception as e:
+        lost = peers.lost_processes()  # [] unless another process of this run stopped
+        if not lost:
+            raise
+        stop_lost(lost, f"a collective of this process failed: {first_line(e)}", run_dir)
     print(f"run finished: {run_dir} (summary.json, tb/, checkpoints/, samples.png)")
     return value
+
+
+class JobFailed(DivergenceError, CompactHydraException):
+    """A diverged job of a sweep: Hydra prints its message alone, the sweeper counts a failure."""
+
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:200] if text else type(error).__name__
+
+
+def stop_lost(lost: list[int], cause: str, run_dir: str) -> NoReturn:
+    """Say which processes were lost (PeerLostError), record it in summary.json (which the loop
+    wrote as "failed": it cannot tell), and exit 4 at once."""
+    steps = sorted(int(p.name) for p in (Path(run_dir) / "checkpoints").glob("*") if p.name.isdigit())
+    error = PeerLostError(
+        f"process {', '.join(map(str, lost))} of this {jax.process_count()}-process run stopped "
+        f"({cause}); process {jax.process_index()} stops too. Checkpoints in {run_dir}/checkpoints "
+        f"(latest: {f'step {steps[-1]}' if steps else 'none yet'}) are kept: restart every "
+        f"process with trainer.resume=true.")
+    print(f"\nerror: {error}", file=sys.stderr)
+    summary = Path(run_dir) / "summary.json"
+    if jax.process_index() == 0 and summary.is_file():
+        data = json.loads(summary.read_text())
+        summary.write_text(json.dumps({**data, "status": "peer_lost", "error": str(error)}, indent=2))
+    peers.stop_now(lost, 4)
 
 
 if __name__ == "__main__":

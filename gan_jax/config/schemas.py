@@ -253,6 +253,7 @@ class Trainer:
     coordinator_address: Optional[str] = setting()
     num_processes: Optional[int] = setting(positive)
     process_id: Optional[int] = setting(non_negative)
+    heartbeat_timeout: int = setting(positive)
     compile_cache: Optional[str] = setting()
     objective: Optional[str] = setting()
 

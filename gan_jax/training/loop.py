@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import pathlib
+import sys
 import time
 from typing import Any, Callable
 
@@ -21,12 +23,13 @@ from gan_jax.metrics import evaluator as evaluator_lib
 from gan_jax.training import population as population_lib
 from gan_jax.training import sampling
 from gan_jax.training import setup as setup_lib
-from gan_jax.training.checkpoint import Checkpoints
+from gan_jax.training.checkpoint import Checkpoints, Damage
 from gan_jax.training.state import GANState, generate
 from gan_jax.training.step import make_train_chunk
 
 # Settings that may change when a run is resumed; everything else must match the checkpoint.
 RESUMABLE = {"trainer", "eval"}
+log = logging.getLogger(__name__)
 
 
 class Run:
@@ -80,6 +83,7 @@ class Run:
         self.eval_y = (jnp.arange(int(self.t["eval_samples"])) % gan.num_classes
                        if gan.num_classes else None)
         self._chunks: dict[int, Any] = {}
+        self.damaged: list[Damage] = []  # damaged checkpoints passed over when resuming
         generate_fn = lambda state, z, y: generate(gan, state, z, y)  # noqa: E731
         if self.size > 1:
             generate_fn = jax.vmap(generate_fn, in_axes=(0, 0, None))
@@ -135,7 +139,10 @@ class Run:
         """The state (fresh or restored) and the dataset arrays, placed on the devices."""
         state = self.setup.init_state()
         if self.t["resume"]:
-            state = self.ckpt.restore(state)
+            state, step, self.damaged = self.ckpt.restore_latest_intact(state)
+            for d in self.damaged:
+                _warn(f"{d}; moved it to {d.moved_to} and resumed from step {step}, the newest "
+                      f"intact checkpoint.")
             print(f"resumed {self.dir} at step {int(np.max(state.step))}", flush=True)
         elif self.primary:
             (self.dir / "config.json").write_text(json.dumps(self.cfg, indent=2, sort_keys=True))
@@ -202,15 +209,40 @@ class Run:
         return results
 
 
-def _check_finite(metrics: dict[str, np.ndarray], first_step: int, who: str = "") -> None:
-    for name, values in metrics.items():
-        bad = ~np.isfinite(values)
-        if bad.any():
-            at = first_step + int(np.argmax(bad)) + 1
-            raise DivergenceError(
-                f"training diverged: {who}{name} is {values[bad][0]} at step {at}. Nothing after the "
-                f"last checkpoint was saved. Try a lower optim.lr, a different loss, or resume "
-                f"from the last checkpoint with trainer.resume=true.")
+def _warn(message: str) -> None:
+    """On stderr, and in the run's log (Hydra's <run_dir>/train.log) when logging is set up."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+    if logging.getLogger().handlers:  # else Python's last-resort handler would print it again
+        log.warning(message)
+
+
+def _check_finite(members: list[dict[str, np.ndarray]], first_step: int,
+                  who: list[str] | None = None) -> None:
+    """Raise DivergenceError naming the first step (after `first_step`) at which any metric of
+    any member is NaN/inf, and every metric (and member) bad at that step.
+
+    `members`: one dict per population member (one for a single run) of per-step metrics [n].
+    """
+    who = who or [""] * len(members)
+    first, bad_names = None, []
+    for i, metrics in enumerate(members):
+        for name, values in metrics.items():
+            values = np.asarray(values)
+            bad = ~np.isfinite(values.reshape(len(values), -1)).all(axis=1)  # per step
+            if not bad.any():
+                continue
+            at = int(np.argmax(bad))
+            if first is None or at < first:
+                first, bad_names = at, []
+            if at == first:
+                row = np.ravel(values[at])
+                value = row[~np.isfinite(row)][0]
+                bad_names.append(f"{who[i]}{name}={value}")
+    if first is not None:
+        raise DivergenceError(
+            f"training diverged: {', '.join(bad_names)} at step {first_step + first + 1}. Nothing "
+            f"after the last checkpoint was saved. Try a lower optim.lr, a different loss, or "
+            f"resume from the last checkpoint with trainer.resume=true.")
 
 
 def train(cfg: dict, run_dir: str | pathlib.Path, on_valid: Callable[[], None] | None = None
@@ -242,10 +274,10 @@ def train(cfg: dict, run_dir: str | pathlib.Path, on_valid: Callable[[], None] |
             n = min(every - step % every, total - step)  # chunk edges at multiples of log_every
             state, metrics = run.chunk_fn(n)(state, arrays)
             metrics = jax.device_get(metrics)  # [n] per scalar, [n, members] in a population
-            for i in range(run.size):
-                per_step = {k: v if run.size == 1 else v[:, i] for k, v in metrics.items()}
-                _check_finite(per_step, step, run.describe(i))
-                final[i] = {k: float(np.mean(v)) for k, v in per_step.items()}
+            per_step = [{k: v if run.size == 1 else v[:, i] for k, v in metrics.items()}
+                        for i in range(run.size)]
+            _check_finite(per_step, step, [run.describe(i) for i in range(run.size)])
+            final = [{k: float(np.mean(v)) for k, v in member.items()} for member in per_step]
             step += n
             elapsed = time.perf_counter() - start_time
             for i, logger in enumerate(run.loggers):
@@ -274,6 +306,10 @@ def train(cfg: dict, run_dir: str | pathlib.Path, on_valid: Callable[[], None] |
     finally:
         bar.close()
         elapsed = time.perf_counter() - start_time
+        if run.damaged:
+            summary.update(damaged_checkpoints=[
+                {"step": d.step, "path": str(d.path), "problem": d.problem,
+                 "moved_to": str(d.moved_to)} for d in run.damaged])
         summary.update(step=step, wall_seconds=round(elapsed, 2),
                        steps_per_second=round((step - start_step) / elapsed, 3) if elapsed > 0 else math.nan,
                        latest_checkpoint=run.ckpt.latest_step())
