@@ -45,7 +45,8 @@ class Run:
         self.cfg = cfg
         self.t = cfg["trainer"]
         self.dir = pathlib.Path(run_dir)
-        validate_trainer(cfg)  # first: the trainer group says how to split a population
+        population_lib.check_groups(cfg)  # lists where none may be, with the multirun hint
+        validate_trainer(cfg)  # then the trainer group, which says how to split a population
         self.placement = parallel.placement(self.t)
         self.replicas = self.placement if isinstance(self.placement, parallel.Replicas) else None
         self.size = int(self.t["population"])

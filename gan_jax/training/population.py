@@ -45,8 +45,19 @@ def _numeric_lists(tree: Any, prefix: str = "") -> dict[str, list]:
     return found
 
 
+def check_groups(cfg: dict) -> None:
+    """Refuse per-member lists outside the groups that may vary (before the trainer group is
+    validated, whose settings never vary: the message then says what to do instead)."""
+    for path in _numeric_lists(cfg):
+        if path != "seed" and path.split(".")[0] not in VARYING_GROUPS:
+            raise ConfigError(f"{path} cannot vary within a population (only settings of "
+                              f"{', '.join(VARYING_GROUPS)} and seed can); sweep it with "
+                              f"Hydra multirun: python -m gan_jax.train -m {path}=a,b")
+
+
 def varying_settings(cfg: dict) -> dict[str, list]:
     """{dotted path: one value per member} for the settings that vary, seed included."""
+    check_groups(cfg)
     size = int(cfg["trainer"]["population"])
     lists = _numeric_lists(cfg)
     if size < 1:
@@ -55,10 +66,6 @@ def varying_settings(cfg: dict) -> dict[str, list]:
         raise ConfigError(f"{', '.join(lists)} given as a list: per-member values need "
                           f"trainer.population={len(next(iter(lists.values())))}.")
     for path, values in lists.items():
-        if path != "seed" and path.split(".")[0] not in VARYING_GROUPS:
-            raise ConfigError(f"{path} cannot vary within a population (only settings of "
-                              f"{', '.join(VARYING_GROUPS)} and seed can); sweep it with "
-                              f"Hydra multirun: python -m gan_jax.train -m {path}=a,b")
         if len(values) != size:
             raise ConfigError(f"{path} has {len(values)} values but trainer.population={size}; "
                               f"give one value per member.")

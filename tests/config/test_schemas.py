@@ -73,7 +73,7 @@ BAD = [
     ("loss=wasserstein loss.clip=0", "loss.clip=0 must be positive"),
     ("loss=wgan_gp loss.gp_weight=-10", "loss.gp_weight=-10 must be >= 0"),
     ("optim.lr=-1", "optim.lr=-1 must be positive"),
-    ("optim.lr=null", "optim.lr=null must be a number"),
+    ("optim.lr=null", "optim.lr=null must be set"),
     ("optim.beta2=1.0", "optim.beta2=1.0 must lie in (0, 1)"),
     ("optim=sgd optim.momentum=1.5", "optim.momentum=1.5 must lie in [0, 1)"),
     ("optim=rmsprop optim.eps=0", "optim.eps=0 must be positive"),
