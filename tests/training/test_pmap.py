@@ -25,8 +25,9 @@ from tests.conftest import EVERY_100, ROOT, TINY_DCGAN, TINY_RING, make_cfg
 DEVICES = 4
 CASES = {"ring": TINY_RING + ["trainer.batch_size=64"],
          "ring_sync_bn": TINY_RING + ["trainer.batch_size=64", "model.g_batch_norm=true",
-                                      "trainer.sync_batch_stats=true"],
-         "dcgan_sync_bn": TINY_DCGAN + ["model.d_batch_norm=true", "trainer.sync_batch_stats=true"]}
+                                      "trainer.parallel=pmap", "trainer.sync_batch_stats=true"],
+         "dcgan_sync_bn": TINY_DCGAN + ["model.d_batch_norm=true", "trainer.parallel=pmap",
+                                        "trainer.sync_batch_stats=true"]}
 
 
 def env() -> dict:
