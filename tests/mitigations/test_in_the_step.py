@@ -1,7 +1,5 @@
 """Mitigations inside the real training step: each alone, unrolling, input transforms, clipping."""
 
-import pathlib
-
 import jax
 import jax.numpy as jnp
 import numpy as np

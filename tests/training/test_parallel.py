@@ -145,7 +145,8 @@ def step_case(case: str, tmp: str) -> dict:
         "batch_split": 64 // split,
         "metrics": {k: [np.asarray(metrics_a[k]).tolist(), np.asarray(metrics_b[k]).tolist()]
                     for k in metrics_a},
-        "generator_max_diff": float(jnp.max(jnp.abs(generate(single.gan, a, z) - generate(single.gan, b, z)))),
+        "generator_max_diff": float(jnp.max(jnp.abs(generate(single.gan, a, z)
+                                                    - generate(single.gan, b, z)))),
         "critic_max_diff": float(jnp.max(jnp.abs(critic(a) - critic(b)))),
     }
 
