@@ -5,8 +5,8 @@
     python -m gan_jax.sample run_dir=runs/cond n=8 category=all            # a named row per category
     python -m gan_jax.sample run_dir=runs/cond interpolate=true n=8     # 8 rows of z1 -> z2
 
-Options: n, category (a class name, an index, or `all` for n per category; conditional runs), seed, step (checkpoint; the
-latest by default), ema (use the EMA generator when the run has one), interpolate, steps
+Options: n, category (a class name, an index, or `all` for n per category; conditional runs), seed,
+step (checkpoint; the latest by default), ema (use the EMA generator when the run has one), interpolate, steps
 (columns of an interpolation), npy (also write the raw array), out (PNG path; by default
 `<run_dir>/samples/<description>.png`), member (which member of a population run).
 """
@@ -45,8 +45,8 @@ class SampleConfig:
 
 
 def parse(argv: list[str]) -> SampleConfig:
-    cfg = parse_options(SampleConfig, argv,
-                        "python -m gan_jax.sample run_dir=RUN [n=64] [category=NAME] [interpolate=true] [npy=true]")
+    usage = "python -m gan_jax.sample run_dir=RUN [n=64] [category=NAME] [interpolate=true] [npy=true]"
+    cfg = parse_options(SampleConfig, argv, usage)
     if cfg.n <= 0 or cfg.steps < 2:
         raise ConfigError(f"n={cfg.n} must be positive and steps={cfg.steps} at least 2.")
     return cfg

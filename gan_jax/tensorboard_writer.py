@@ -35,7 +35,8 @@ def scatter_image(points: np.ndarray, modes: np.ndarray | None = None, size: int
     points = np.asarray(points)
     ref = points if modes is None else np.concatenate([points, modes])
     finite = ref[np.all(np.isfinite(ref), axis=1)]
-    extent = 1.2 * (np.abs(finite).max() if len(finite) else 1.0) if modes is None else 1.5 * np.abs(modes).max()
+    extent = (1.2 * (np.abs(finite).max() if len(finite) else 1.0) if modes is None
+              else 1.5 * np.abs(modes).max())
     img = Image.new("RGB", (size, size), "white")
     draw = ImageDraw.Draw(img)
     to_px = lambda p: ((p[0] / extent + 1) * size / 2, (1 - p[1] / extent) * size / 2)  # noqa: E731

@@ -67,7 +67,8 @@ def main() -> None:
     with initialize_config_dir(str(CONF), version_base="1.3"):
         cfg = OmegaConf.to_container(compose("config", overrides=args.overrides), resolve=True)
     batch = cfg["trainer"]["batch_size"]
-    where = f"{jax.default_backend()} x{jax.local_device_count()} ({os.cpu_count()} cores, {platform.machine()})"
+    where = (f"{jax.default_backend()} x{jax.local_device_count()} "
+             f"({os.cpu_count()} cores, {platform.machine()})")
     tag = " ".join(args.overrides + (["--vmap-one"] if args.vmap_one else [])) or "default"
     compile_s, run_jax = jax_runner(cfg, args.chunk, args.vmap_one)
     run_torch = None

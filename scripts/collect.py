@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     metric = args.metric or (objectives.pop() if len(objectives) == 1 else "eval/hq")
     numeric = [k for k in varying if all(is_number(r[k]) for r in records)]
     param = args.param or (numeric[0] if len(numeric) == 1 else None)
-    for name, given in ((metric, args.metric), (param, args.param)):
+    for given in (args.metric, args.param):
         if given and given not in columns:
             print(f"error: {given} is not a column; columns: {', '.join(columns)}", file=sys.stderr)
             return 2

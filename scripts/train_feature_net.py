@@ -4,9 +4,9 @@
     python scripts/train_feature_net.py --epochs 2 --out /tmp/fn --allow-below-target
 
 Adam with a warm-up then cosine decay, batch norm (folded into the convolutions for shipping),
-random horizontal flips and shifts of up to 1 pixel, fixed seed. Prints the full 10k test split's accuracy after every epoch; writes
-`feature_net.msgpack` and `feature_net.json` (test accuracy, settings, this command) to --out,
-but only when the final accuracy reaches the target.
+random horizontal flips and shifts of up to 1 pixel, fixed seed. Prints the full 10k test split's
+accuracy after every epoch; writes `feature_net.msgpack` and `feature_net.json` (test accuracy,
+settings, this command) to --out, but only when the final accuracy reaches the target.
 """
 
 from __future__ import annotations

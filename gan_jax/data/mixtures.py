@@ -6,7 +6,6 @@ A fixed training set of `num_points` (100k in PacGAN) is drawn from `seed` and l
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 

@@ -1,5 +1,6 @@
 """The shipped feature network: loading, shapes, determinism, batching, accuracy, errors."""
 
+import json
 import shutil
 
 import numpy as np
@@ -21,7 +22,6 @@ def images(n, seed=0):
 
 def test_shipped_weights_load_and_are_cached(net):
     assert net.name == feature_net.FEATURE_NET_NAME
-    assert net.test_accuracy >= 0.93
     assert net.feature_dim == 128
     assert feature_net.load() is net
     assert feature_net.WEIGHTS.stat().st_size < 4_000_000
@@ -52,12 +52,25 @@ def test_padded_batches_match_one_batch(net):
     np.testing.assert_array_equal(net.predict(x, batch_size=16), net.predict(x, batch_size=64))
 
 
-def test_accuracy_on_real_test_images(net):
+@pytest.mark.slow  # 10k images through the CNN: ~10-30 s on a CPU
+def test_measured_accuracy_on_the_real_test_split(net):
+    """The shipped weights, measured now on all 10,000 Fashion-MNIST test images, reach the
+    design target (>= 93%) and the accuracy recorded in feature_net.json (93.28% when shipped)."""
     if fashion_mnist.find_dir(None, "test") is None:
-        pytest.skip("Fashion-MNIST test split not installed")
+        searched = ", ".join(str(d) for d in fashion_mnist.candidate_dirs(None))
+        pytest.skip(f"Fashion-MNIST test split not found (searched {searched}); install it with "
+                    f"`apt-get install dataset-fashion-mnist`")
     x, y = fashion_mnist.load_numpy("test")
-    predicted = np.asarray(net.predict(x[:2000] / np.float32(255)))
-    assert (predicted == y[:2000]).mean() >= 0.9
+    # The real split, not a stand-in: 10,000 images, 1,000 of each category.
+    assert x.shape == (10_000, 28, 28, 1)
+    np.testing.assert_array_equal(np.bincount(y, minlength=10), np.full(10, 1000))
+    accuracy = float(np.mean(np.asarray(net.predict(x / np.float32(255))) == y))
+    recorded = json.loads(feature_net.metadata_path(feature_net.WEIGHTS).read_text())
+    assert recorded["test_images"] == 10_000
+    assert accuracy >= 0.93
+    # Recorded with 4 decimals on the same 10k images; the forward pass may round differently
+    # across XLA versions and machines, which can flip a few borderline images (10 = 0.1%).
+    assert abs(accuracy - recorded["test_accuracy"]) <= 0.001, (accuracy, recorded["test_accuracy"])
 
 
 @pytest.mark.parametrize("shape", [(4, 28, 28), (4, 32, 32, 1), (4, 28, 28, 3), (28, 28, 1)])

@@ -65,9 +65,9 @@ def cutout_boxes(x: np.ndarray, y: np.ndarray, ratio: float) -> list[tuple[int, 
         assert np.array_equal(out[~zero], image[~zero]), "pixels outside the square changed"
         mask = zero[..., 0]
         assert (zero == mask[..., None]).all(), "channels were cut differently"
-        matches = [(t, l) for t in range(-(sh // 2), H - sh // 2 + 1)
-                   for l in range(-(sw // 2), W - sw // 2 + 1)
-                   if np.array_equal(mask, np.outer(interval(t, sh, H), interval(l, sw, W)))]
+        matches = [(t, left) for t in range(-(sh // 2), H - sh // 2 + 1)
+                   for left in range(-(sw // 2), W - sw // 2 + 1)
+                   if np.array_equal(mask, np.outer(interval(t, sh, H), interval(left, sw, W)))]
         assert len(matches) == 1 and mask.any(), "zeroed region is not a (clipped) square"
         boxes.append(matches[0])
     return boxes

@@ -1,7 +1,5 @@
 """Mitigations inside the real training step: each alone, unrolling, input transforms, clipping."""
 
-import pathlib
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -31,6 +29,7 @@ def assert_finite(metrics):
     assert not bad, bad
 
 
+@pytest.mark.slow  # the fast suite runs each one in test_switchboard.py (one step, checked)
 @pytest.mark.parametrize("name", POINT_MITIGATIONS)
 def test_each_mitigation_trains_on_the_ring_and_logs_its_scalars(name):
     extra = ["mitigation.unrolled.steps=2"] if name == "unrolled" else []

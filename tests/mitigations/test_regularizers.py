@@ -20,7 +20,7 @@ IMAGES = Dataset("images", {}, None, (8, 8, 1), (0.0, 1.0))
 
 
 def term_inputs(real_logits=REAL, fake_logits=FAKE, state=None, critic=None, real=None, fake=None):
-    feats = lambda l: l[:, None]  # noqa: E731
+    feats = lambda logits: logits[:, None]  # noqa: E731
     return TermInputs(critic, real, None, fake, None, CriticOutput(real_logits, feats(real_logits), None),
                       CriticOutput(fake_logits, feats(fake_logits), None), jax.random.PRNGKey(0),
                       jnp.zeros((), jnp.int32), state, {})
@@ -33,8 +33,8 @@ def test_label_smoothing_equals_bce_with_soft_real_targets():
             - np.mean(np.log(1 - sig(FAKE))))
     np.testing.assert_allclose(d_loss_bce(REAL, FAKE) + t.value, want, rtol=1e-6)
     # Least squares: the same term gives real targets 1 - s, up to a constant.
-    ls = lambda l: d_loss_least_squares(l, FAKE) + regularizers.label_smoothing_term(l, s)  # noqa: E731
-    soft = lambda l: 0.5 * jnp.mean((l - 1 + s) ** 2) + 0.5 * jnp.mean(FAKE ** 2)  # noqa: E731
+    ls = lambda r: d_loss_least_squares(r, FAKE) + regularizers.label_smoothing_term(r, s)  # noqa: E731
+    soft = lambda r: 0.5 * jnp.mean((r - 1 + s) ** 2) + 0.5 * jnp.mean(FAKE ** 2)  # noqa: E731
     np.testing.assert_allclose(jax.grad(ls)(REAL), jax.grad(soft)(REAL), rtol=1e-6)
 
 

@@ -1,6 +1,7 @@
 """Populations: N members in one vmapped program, each equal to its own single run."""
 
 import json
+import operator
 
 import jax
 import numpy as np
@@ -34,7 +35,7 @@ def test_members_equal_their_single_runs():
         assert member_cfg["trainer"]["population"] == 1
         single = setup_lib.build(member_cfg)  # the run `python -m gan_jax.train` would do
         alone, alone_metrics = run_chunk(single.step, single.init_state(), single.data.arrays, 50)
-        member = jax.tree_util.tree_map(lambda x: x[i], state)
+        member = jax.tree_util.tree_map(operator.itemgetter(i), state)
         if alone.ema_params is None:  # decay 0: the population's EMA is the generator itself
             for x, y in zip(*map(jax.tree_util.tree_leaves, (member.ema_params, member.g_params))):
                 np.testing.assert_array_equal(np.asarray(x), np.asarray(y))

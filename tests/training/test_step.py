@@ -66,5 +66,6 @@ def test_ttur_learning_rates():
     new, _ = jax.jit(s.step)(state, s.data.arrays)
     # Adam's first update has magnitude ~lr in every coordinate with a nonzero gradient.
     dg = np.abs(np.asarray(new.g_params["Dense_0"]["kernel"] - state.g_params["Dense_0"]["kernel"])).max()
-    dd = np.abs(np.asarray(new.d_params["trunk"]["Dense_0"]["kernel"] - state.d_params["trunk"]["Dense_0"]["kernel"])).max()
+    dd = np.abs(np.asarray(new.d_params["trunk"]["Dense_0"]["kernel"]
+                           - state.d_params["trunk"]["Dense_0"]["kernel"])).max()
     np.testing.assert_allclose([dg, dd], [1e-4, 4e-4], rtol=0.05)
