@@ -75,8 +75,11 @@ def evaluate(cfg: EvaluateConfig) -> dict:
     y = jnp.arange(n) % gan.num_classes if gan.num_classes else None
     sample_fn = jax.jit(lambda s, z, y: generate(gan, s, z, y, cfg.ema))
 
-    members = [evaluator(sampling.in_chunks(lambda z, y: sample_fn(run.member(i), z, y), z, y))
-               for i in range(run.size)]
+    members = []
+    for i in range(run.size):
+        member = run.member(i)
+        members.append(evaluator(sampling.in_chunks(
+            lambda z, y, member=member: sample_fn(member, z, y), z, y)))
     step = int(np.max(run.state.step))
     result = {"run_dir": str(run.dir), "step": step, "samples": n, "seed": cfg.seed,
               "ema": cfg.ema, "eval_settings": settings, "reference": evaluator.reference(n)}

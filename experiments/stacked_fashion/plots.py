@@ -35,7 +35,8 @@ def run_modes(run_dir: pathlib.Path) -> tuple[list[np.ndarray], np.ndarray]:
     members = []
     for i, seed in enumerate(seeds):
         z = sampling.fixed_latents(gan, seed, sampling.EVAL_KEY_TAG, n)
-        x = sampling.in_chunks(lambda z, y: sample(run.member(i), z), z)
+        member = run.member(i)
+        x = sampling.in_chunks(lambda z, y, member=member: sample(member, z), z)
         members.append(evaluator.channel_labels(x) @ DIGITS)
     # The same real triples as StackedEvaluator.reference(n).
     images, labels = evaluator.real_grey

@@ -129,10 +129,11 @@ def validate(cfg: Mapping) -> None:
 
 def _check_parallel(t: Mapping) -> None:
     if t["sync_batch_stats"] and t["parallel"] != "pmap":
+        why = ("uses the global batch statistics already" if t["parallel"] == "data"
+               else "has one device")
         raise ConfigError(f"trainer.sync_batch_stats=true applies to trainer.parallel=pmap only "
-                          f"(trainer.parallel={t['parallel']} "
-                          f"{'uses the global batch statistics already' if t['parallel'] == 'data' else 'has one device'}); "
-                          f"set trainer.parallel=pmap or drop trainer.sync_batch_stats.")
+                          f"(trainer.parallel={t['parallel']} {why}); set trainer.parallel=pmap "
+                          f"or drop trainer.sync_batch_stats.")
 
 
 def _check_schedule(t: Mapping) -> None:

@@ -264,7 +264,8 @@ def test_cli_names_the_missing_root(tmp_path):
     from tests.test_train_cli import run_cli
 
     r = run_cli(*TINY_DCGAN, "data=image_folder", f"hydra.run.dir={tmp_path / 'run'}")
-    assert r.returncode == 2 and "data.root=null must be set: data=image_folder needs the folder of your photos" in r.stderr
+    assert r.returncode == 2
+    assert "data.root=null must be set: data=image_folder needs the folder of your photos" in r.stderr
     assert "Traceback" not in r.stderr and not (tmp_path / "run" / "checkpoints").exists()
 
 

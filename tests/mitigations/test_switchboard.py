@@ -199,11 +199,13 @@ def test_mitigation_changes_what_it_claims_on_images(model, name, image_root):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model,loss", [("dcgan", loss) for loss in losses.LOSSES] + [("resnet", "hinge")])
+@pytest.mark.parametrize("model,loss", [("dcgan", "non_saturating"), ("dcgan", "wasserstein"),
+                                        ("dcgan", "ragan_hinge"), ("resnet", "hinge")])
 def test_all_mitigations_at_once_on_images(model, loss, image_root):
-    """Every mitigation together composes with every loss: two steps with the real optimizers
-    stay finite and every mitigation logs its scalars. (On the ResNet with its usual loss only:
-    its programs take about twice as long to compile, 100-180 s each on 2 busy cores.)"""
+    """Every mitigation together composes with one loss of each kind (cross-entropy, critic with
+    weight clipping, relativistic): two steps with the real optimizers stay finite and every
+    mitigation logs its scalars. Each loss meets each mitigation alone in the ring matrix above;
+    the all-at-once programs take 1-3 min each to compile on 2 cores, so CI runs four of them."""
     names = [m for m in mitigations.BUILDERS if compatible(loss, m)]
     s = setup_lib.build(make_cfg(IMAGE_MODELS[model] + [
         f"data.root={image_root}", f"loss={loss}", f"mitigation=[{','.join(names)}]",
