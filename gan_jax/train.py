@@ -17,7 +17,6 @@ import json
 import logging
 import pathlib
 import sys
-from pathlib import Path
 from typing import NoReturn
 
 import hydra
@@ -104,14 +103,14 @@ def first_line(error: BaseException) -> str:
 def stop_lost(lost: list[int], cause: str, run_dir: str) -> NoReturn:
     """Say which processes were lost (PeerLostError), record it in summary.json (which the loop
     wrote as "failed": it cannot tell), and exit 4 at once."""
-    steps = sorted(int(p.name) for p in (Path(run_dir) / "checkpoints").glob("*") if p.name.isdigit())
+    steps = sorted(int(p.name) for p in (pathlib.Path(run_dir) / "checkpoints").glob("*") if p.name.isdigit())
     error = PeerLostError(
         f"process {', '.join(map(str, lost))} of this {jax.process_count()}-process run stopped "
         f"({cause}); process {jax.process_index()} stops too. Checkpoints in {run_dir}/checkpoints "
         f"(latest: {f'step {steps[-1]}' if steps else 'none yet'}) are kept: restart every "
         f"process with trainer.resume=true.")
     print(f"\nerror: {error}", file=sys.stderr)
-    summary = Path(run_dir) / "summary.json"
+    summary = pathlib.Path(run_dir) / "summary.json"
     if jax.process_index() == 0 and summary.is_file():
         data = json.loads(summary.read_text())
         summary.write_text(json.dumps({**data, "status": "peer_lost", "error": str(error)}, indent=2))
