@@ -73,6 +73,9 @@ def evaluate(cfg: EvaluateConfig) -> dict:
     key = jax.random.PRNGKey(cfg.seed)
     z = gan.sample_latent(key, n)
     y = jnp.arange(n) % gan.num_classes if gan.num_classes else None
+    if gan.pairing is not None:  # recommendation: G's answer to every training example
+        z, y = sampling.answer_inputs(gan, evaluator.conditions)
+        n = len(y)
     sample_fn = jax.jit(lambda s, z, y: generate(gan, s, z, y, cfg.ema))
 
     members = []
@@ -82,7 +85,8 @@ def evaluate(cfg: EvaluateConfig) -> dict:
             lambda z, y, member=member: sample_fn(member, z, y), z, y)))
     step = int(np.max(run.state.step))
     result = {"run_dir": str(run.dir), "step": step, "samples": n, "seed": cfg.seed,
-              "ema": cfg.ema, "eval_settings": settings, "reference": evaluator.reference(n)}
+              "ema": cfg.ema, "eval_settings": settings, "reference": evaluator.reference(n),
+              "reference_is": getattr(evaluator, "reference_is", "real data")}
     if hasattr(evaluator, "net"):
         result["feature_net"] = {"name": evaluator.net.name,
                                  "test_accuracy": evaluator.net.test_accuracy}
@@ -108,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     for i, row in enumerate(rows):
         label = "" if len(rows) == 1 else f"member {i}: "
         print(label + "  ".join(f"{k}={v:.4g}" for k, v in row.items()))
-    print("real data: " + "  ".join(f"{k}={v:.4g}" for k, v in result["reference"].items()))
+    print(f"{result['reference_is']}: " + "  ".join(f"{k}={v:.4g}" for k, v in result["reference"].items()))
     print(f"wrote {result['out']}")
     return 0
 

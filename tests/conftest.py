@@ -57,3 +57,29 @@ def write_fake_fashion_mnist(folder: pathlib.Path, n: int = 128, seed: int = 0) 
 @pytest.fixture
 def fake_fmnist(tmp_path) -> pathlib.Path:
     return write_fake_fashion_mnist(tmp_path / "fmnist")
+
+
+# A tiny CFGAN on a synthetic ratings file in MovieLens' RecBole layout.
+TINY_CFGAN = ["data=movielens_100k", "model=cfgan", "model.g_hidden=[16]", "model.d_hidden=[8]",
+              "trainer.batch_size=8"]
+
+
+def write_fake_movielens(folder: pathlib.Path, users: int = 30, items: int = 40, per_user: int = 8,
+                         seed: int = 0) -> pathlib.Path:
+    """Random ratings in RecBole's ml-100k.inter / ml-100k.item format (ids from 1, as MovieLens)."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["user_id:token\titem_id:token\trating:float\ttimestamp:float"]
+    for u in range(1, users + 1):
+        for i in rng.choice(np.arange(1, items + 1), per_user, replace=False):
+            lines.append(f"{u}\t{i}\t{rng.integers(1, 6)}\t{880000000 + u}")
+    (folder / "ml-100k.inter").write_text("\n".join(lines) + "\n")
+    titles = ["item_id:token\tmovie_title:token_seq\trelease_year:token\tclass:token_seq"]
+    titles += [f"{i}\tMovie {i}\t1995\tDrama" for i in range(1, items + 1)]
+    (folder / "ml-100k.item").write_text("\n".join(titles) + "\n")
+    return folder
+
+
+@pytest.fixture
+def fake_movielens(tmp_path) -> pathlib.Path:
+    return write_fake_movielens(tmp_path / "ml")

@@ -17,6 +17,7 @@ from gan_jax.config.checks import (at_least, comma_list_of, each, fraction, non_
                                    setting)
 from gan_jax.losses import LOSSES
 from gan_jax.mitigations.augment import POLICIES
+from gan_jax.models.cfgan import SCHEMES as CFGAN_SCHEMES
 from gan_jax.models.critic import CONDITIONINGS
 from gan_jax.models.layers import ACTIVATIONS
 
@@ -65,6 +66,18 @@ class Mixture:
     seed: int = setting(non_negative)
 
 
+@dataclass
+class MovieLens:
+    name: str = setting()
+    root: Optional[str] = setting()
+    download: bool = setting()
+    split: str = setting(one_of("validation", "test"))
+    test_fraction: float = setting(open_fraction)
+    validation_fraction: float = setting(open_fraction)
+    seed: int = setting(non_negative)
+    rows: str = setting(one_of("items", "users"))
+
+
 # ---- model: generator/discriminator pairs (gan_jax/models) ----
 
 
@@ -103,6 +116,19 @@ class ResNet(ModelBase):
     d_width: int = setting(positive)
 
 
+@dataclass
+class CFGAN:
+    name: str = setting()
+    latent_dim: int = setting(non_negative)
+    latent_dist: str = setting(one_of(*LATENT_DISTS))
+    g_hidden: list[int] = setting(each(positive))
+    d_hidden: list[int] = setting(each(positive))
+    scheme: str = setting(one_of(*CFGAN_SCHEMES))
+    zr_ratio: float = setting(open_fraction)
+    pm_ratio: float = setting(open_fraction)
+    zr_weight: float = setting(non_negative)
+
+
 # ---- loss: adversarial losses (gan_jax/losses.py) ----
 
 
@@ -131,7 +157,10 @@ class OptimBase:
     g_lr: Optional[float] = setting(positive)
     d_lr: Optional[float] = setting(positive)
     n_critic: int = setting(at_least(1))
+    n_generator: int = setting(at_least(1))
     ema_decay: float = setting(fraction)
+    g_l2: float = setting(non_negative)
+    d_l2: float = setting(non_negative)
 
 
 @dataclass
@@ -274,8 +303,9 @@ class Eval:
 # Group -> option name -> schema. data/model/loss/optim select by their `name` key.
 SELECTED_BY_NAME = {
     "data": {"fashion_mnist": FashionMNIST, "stacked_fashion_mnist": StackedFashionMNIST,
-             "ring": Mixture, "grid": Mixture, "image_folder": ImageFolder},
-    "model": {"dcgan": DCGAN, "mlp": MLP, "resnet": ResNet},
+             "ring": Mixture, "grid": Mixture, "image_folder": ImageFolder,
+             "movielens_100k": MovieLens},
+    "model": {"dcgan": DCGAN, "mlp": MLP, "resnet": ResNet, "cfgan": CFGAN},
     "loss": {**{name: Loss for name in LOSSES}, "wasserstein": Wasserstein, "wgan_gp": WGANGP},
     "optim": {"adam": Adam, "rmsprop": RMSProp, "sgd": SGD},
 }

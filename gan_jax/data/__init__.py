@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from gan_jax.data import fashion_mnist, image_folder, mixtures, stacked_fashion_mnist
+from gan_jax.data import fashion_mnist, image_folder, mixtures, movielens, stacked_fashion_mnist
 from gan_jax.data.spec import Dataset
 from gan_jax.errors import ConfigError
 
@@ -20,6 +20,9 @@ BUILDERS: dict[str, Callable[[Any], Dataset]] = {
     "grid": lambda c: mixtures.build("grid", int(c["num_points"]), int(c["seed"])),
     "image_folder": lambda c: image_folder.build(c["root"], c["resolution"], c["channels"],
                                                  c["cache_dir"]),
+    "movielens_100k": lambda c: movielens.build(
+        c["root"], bool(c["download"]), c["split"], float(c["test_fraction"]),
+        float(c["validation_fraction"]), int(c["seed"]), c["rows"]),
 }
 NAMES = tuple(BUILDERS)
 

@@ -23,6 +23,8 @@ class Dataset:
     class_names: names of the categories, () when unlabelled.
     modes: [n_modes, dim] mode centres for synthetic mixtures, else None.
     mode_std: standard deviation of each mixture component, else None.
+    interactions: for recommendation data, the train / held-out interactions an evaluator ranks
+      against (`gan_jax.data.movielens.Interactions`), kept on the host; else None.
     """
 
     name: str
@@ -33,6 +35,7 @@ class Dataset:
     class_names: tuple[str, ...] = ()
     modes: Any = None
     mode_std: float | None = None
+    interactions: Any = None
 
     @property
     def num_examples(self) -> int:

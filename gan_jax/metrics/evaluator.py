@@ -6,6 +6,9 @@ precision/recall, density/coverage, category KL and coverage, all in the space o
 domain CNN (`feature_net`), against `reference_samples` real images of `reference_split`.
 Stacked Fashion-MNIST: each channel classified by the same CNN; modes = distinct category
 triples of 1000, KL of the triple histogram to uniform.
+MovieLens (recommendation): the generator's output for every training example, read as
+every user's item scores, ranked with training items excluded: P/R/NDCG/MRR at 5 and 20 against
+the held-out interactions (`metrics.ranking`); `reference` is the most-popular recommender.
 Other data (a user's photos, `image_folder`): no evaluator (`build` returns None), since the
 domain CNN only knows 28x28 grey Fashion-MNIST; runs train and sample, without `eval/*` metrics.
 
@@ -23,7 +26,7 @@ import numpy as np
 
 from gan_jax.data import fashion_mnist, stacked_fashion_mnist
 from gan_jax.data.spec import Dataset
-from gan_jax.metrics import classifier, feature_net, frechet, kid, manifold, stacked
+from gan_jax.metrics import classifier, feature_net, frechet, kid, manifold, ranking, stacked
 from gan_jax.metrics.mixtures import mode_metrics
 
 class MixtureEvaluator:
@@ -36,6 +39,27 @@ class MixtureEvaluator:
     def reference(self, n: int) -> dict[str, float]:
         real, _ = self.data.sample(self.data.arrays, jax.random.PRNGKey(0), n)
         return self(np.asarray(real))
+
+
+class RankingEvaluator:
+    """Top-N metrics of a generator that answers each training example (CFGAN)."""
+
+    reference_is = "most popular"
+
+    def __init__(self, interactions):
+        self.data = interactions
+
+    @property
+    def conditions(self) -> np.ndarray:
+        """The generator's input for every training example: the example's own vector."""
+        return self.data.as_rows(self.data.train).astype(np.float32)
+
+    def __call__(self, samples) -> dict[str, float]:
+        return ranking.ranking_metrics(self.data.from_rows(np.asarray(samples)), self.data.train,
+                                       self.data.heldout)
+
+    def reference(self, n: int) -> dict[str, float]:
+        return self(self.data.as_rows(ranking.popularity_scores(self.data.train)))
 
 
 class ImageEvaluator:
@@ -97,6 +121,8 @@ class StackedEvaluator:
 def build(cfg: Any, data_cfg: Any, data: Dataset):
     """The evaluator for `data` per the eval group `cfg` (validated by gan_jax.config), or None
     when the data has no metrics."""
+    if data.interactions is not None:
+        return RankingEvaluator(data.interactions)
     if data.modes is not None:
         return MixtureEvaluator(data, float(cfg["mode_threshold"]))
     if data.name not in ("fashion_mnist", "stacked_fashion_mnist"):

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Callable
 
 import flax.linen as nn
 import jax
 
 from gan_jax.data.spec import Dataset
 from gan_jax.errors import ConfigError
-from gan_jax.models import dcgan, mlp, resnet
+from gan_jax.config import number
+from gan_jax.models import cfgan, dcgan, mlp, resnet
 from gan_jax.models.critic import Critic, CriticOutput
 from gan_jax.models.layers import output_activation
 
+
+
+@dataclasses.dataclass(frozen=True)
+class Pairing:
+    """G answers each real example (CFGAN): both players see one condition per real example,
+    `train(key, real, real_y) -> y` at every step (e.g. the example's vector with this step's
+    negative samples) and `infer(real_y) -> y` at evaluation; `shape` is one condition's."""
+
+    train: Callable[[jax.Array, jax.Array, jax.Array], jax.Array]
+    infer: Callable[[jax.Array], jax.Array]
+    shape: tuple[int, ...]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,7 +33,8 @@ class GAN:
     """A generator/discriminator pair and its latent (and label) distribution; all static.
 
     generator(z, y=None, train) -> x;  discriminator(x, y=None, train) -> CriticOutput.
-    num_classes > 0 makes both conditional on integer labels y.
+    num_classes > 0 makes both conditional on integer labels y; a `pairing` makes both
+    conditional on each real example instead.
     """
 
     generator: nn.Module
@@ -29,6 +42,7 @@ class GAN:
     latent_dim: int
     latent_dist: str = "normal"
     num_classes: int = 0
+    pairing: Pairing | None = None
 
     def sample_latent(self, key: jax.Array, n: int) -> jax.Array:
         if self.latent_dist == "uniform":
@@ -70,8 +84,24 @@ def build_mlp(cfg: Any, data: Dataset, out_act, num_classes: int, bn_axis: str |
     return g, trunk, mlp.kernel_init(init_std)
 
 
+def build_cfgan(cfg: Any, data: Dataset, out_act, num_classes: int, bn_axis: str | None):
+    if data.interactions is None:
+        raise ConfigError(f"model=cfgan needs interaction data (data=movielens_100k); "
+                          f"data={data.name} has none.")
+    g = cfgan.Generator(data.shape[0], tuple(cfg["g_hidden"]))
+    return g, cfgan.Discriminator(tuple(cfg["d_hidden"])), nn.initializers.glorot_uniform()
+
+
+def cfgan_pairing(cfg: Any, data: Dataset) -> Pairing:
+    condition = cfgan.training_condition(cfg["scheme"], number(cfg["pm_ratio"]),
+                                         number(cfg["zr_ratio"]))
+    return Pairing(condition, cfgan.inference_condition, (3, data.shape[0]))
+
+
 # model.name -> (cfg, data, output activation, classes, batch-norm axis) -> (G, D trunk, D head init).
-BUILDERS = {"dcgan": build_dcgan, "mlp": build_mlp, "resnet": build_resnet}
+BUILDERS = {"dcgan": build_dcgan, "mlp": build_mlp, "resnet": build_resnet, "cfgan": build_cfgan}
+# model.name -> (cfg, data) -> Pairing, for models whose G answers each real example.
+PAIRINGS = {"cfgan": cfgan_pairing}
 NAMES = tuple(BUILDERS)
 
 
@@ -92,8 +122,10 @@ def build(cfg: Any, data: Dataset, conditional: bool = False,
     g, trunk, head_init = BUILDERS[cfg["name"]](cfg, data, output_activation(data.value_range),
                                                 num_classes, batch_stats_axis)
     conditioning = cfg["conditioning"] if num_classes else None
-    d = Critic(trunk, num_classes=num_classes, conditioning=conditioning, head_init=head_init)
-    return GAN(g, d, int(cfg["latent_dim"]), cfg["latent_dist"], num_classes)
+    pairing = PAIRINGS[cfg["name"]](cfg, data) if cfg["name"] in PAIRINGS else None
+    d = Critic(trunk, num_classes=num_classes, conditioning=conditioning, head_init=head_init,
+               trunk_reads_condition=pairing is not None)
+    return GAN(g, d, int(cfg["latent_dim"]), cfg["latent_dist"], num_classes, pairing)
 
 
-__all__ = ["BUILDERS", "GAN", "NAMES", "Critic", "CriticOutput", "build"]
+__all__ = ["BUILDERS", "GAN", "NAMES", "Pairing", "Critic", "CriticOutput", "build"]

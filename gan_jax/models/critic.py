@@ -45,12 +45,19 @@ class Critic(nn.Module):
     num_classes: int = 0
     conditioning: str | None = None   # None | "projection" | "acgan" (needs num_classes)
     head_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
+    trunk_reads_condition: bool = False  # the trunk takes (x, y): it uses the condition itself (CFGAN)
 
     @nn.compact
     def __call__(self, x: jax.Array, y: jax.Array | None = None, train: bool = True) -> CriticOutput:
         if self.pack > 1:
             x = pack(x, self.pack)
-        h = self.trunk(x, train=train)
+        if self.trunk_reads_condition:
+            if self.pack > 1:
+                raise ValueError("PacGAN packs D's inputs, but this trunk reads one condition per "
+                                 "input; drop mitigation=pacgan for this model")
+            h = self.trunk(x, y, train=train)
+        else:
+            h = self.trunk(x, train=train)
         for layer in self.feature_layers:
             h = layer(h)
         logits = nn.Dense(1, kernel_init=self.head_init, name="head")(h)[:, 0]

@@ -83,6 +83,9 @@ class Run:
         # Conditional runs are evaluated on equally many samples of every category.
         self.eval_y = (jnp.arange(int(self.t["eval_samples"])) % gan.num_classes
                        if gan.num_classes else None)
+        if gan.pairing is not None:  # G answers every training example once (recommendation)
+            self.eval_z, self.eval_y = sampling.answer_inputs(gan, self.evaluator.conditions,
+                                                              self.size)
         self._chunks: dict[int, Any] = {}
         self.damaged: list[Damage] = []  # damaged checkpoints passed over when resuming
         generate_fn = lambda state, z, y: generate(gan, state, z, y)  # noqa: E731
@@ -175,6 +178,8 @@ class Run:
 
     def log_samples(self, state: GANState, step: int) -> list[np.ndarray]:
         data = self.setup.data
+        if not data.is_image and data.modes is None:  # no picture of, e.g., interaction vectors
+            return []
         if data.is_image:
             samples = np.asarray(self._generate(state, self.sample_z, self.sample_y))
         else:

@@ -59,7 +59,15 @@ def build(cfg: Any, d_weight_clip: float | None = None, differentiable_d: bool =
     """G's and D's optimizer; `differentiable_d` when D's update is differentiated (unrolled GAN)."""
     make = OPTIMIZERS[cfg["name"]]
     g_lr, d_lr = learning_rates(cfg)
-    d_opt = make(cfg, d_lr, DIFFERENTIABLE_EPS_ROOT if differentiable_d else 0.0)
+    d_opt = with_l2(cfg.get("d_l2"), make(cfg, d_lr, DIFFERENTIABLE_EPS_ROOT if differentiable_d else 0.0))
     if d_weight_clip is not None:
         d_opt = optax.chain(d_opt, clip_weights(d_weight_clip))
-    return make(cfg, g_lr), d_opt
+    return with_l2(cfg.get("g_l2"), make(cfg, g_lr)), d_opt
+
+
+def with_l2(weight, opt: optax.GradientTransformation) -> optax.GradientTransformation:
+    """`opt` on the gradient of loss + (weight/2)||w||^2 (coupled L2, as in CFGAN's code); `opt`
+    itself when the weight is a plain 0 or unset (configs saved before the setting existed)."""
+    if weight is None or (isinstance(weight, (int, float)) and weight == 0):
+        return opt
+    return optax.chain(optax.add_decayed_weights(number(weight)), opt)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Callable
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from gan_jax.models import GAN
@@ -37,3 +38,12 @@ def in_chunks(sample: Callable, z: jax.Array, y: jax.Array | None = None,
         y_part = None if y is None else y[start:start + chunk]
         parts.append(np.asarray(sample(z_part, y_part)))
     return np.concatenate(parts, axis=axis)
+
+
+def answer_inputs(gan: GAN, conditions, members: int = 1) -> tuple[jax.Array, jax.Array]:
+    """(z, y) that ask a paired generator (`gan.pairing`, e.g. CFGAN) for its answer to every
+    example in `conditions` [n, ...]: zero noise (the noise's mean) and the inference condition;
+    z gains a leading member axis for a population."""
+    y = gan.pairing.infer(jnp.asarray(conditions))
+    z = jnp.zeros((len(y), gan.latent_dim), jnp.float32)
+    return (z if members == 1 else jnp.broadcast_to(z, (members, *z.shape))), y

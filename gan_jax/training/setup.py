@@ -17,8 +17,8 @@ from gan_jax.data.spec import Dataset
 from gan_jax.errors import ConfigError
 from gan_jax.mitigations import penalties
 from gan_jax.mitigations.acgan import build_acgan
-from gan_jax.mitigations.base import Mitigation
-from gan_jax.models import GAN
+from gan_jax.mitigations.base import Mitigation, Term, TermInputs
+from gan_jax.models import GAN, cfgan
 from gan_jax.training import optim
 from gan_jax.training.state import GANState, init_state
 from gan_jax.training.step import make_train_step
@@ -60,6 +60,23 @@ def wasserstein_extras(cfg: Any, selected: dict) -> tuple[tuple[Mitigation, ...]
 
 # loss.name -> what that loss adds beyond a function of logits: (pieces, D weight clip).
 LOSS_EXTRAS: dict[str, Callable] = {"wgan_gp": wgan_gp_extras, "wasserstein": wasserstein_extras}
+
+
+def cfgan_terms(cfg: Any) -> tuple[Mitigation, ...]:
+    """CFGAN's zero reconstruction in G's loss (schemes zr and zp), logged as model/zr/..."""
+    if cfg["scheme"] not in ("zr", "zp"):
+        return ()
+    weight = number(cfg["zr_weight"])
+
+    def g_term(inputs: TermInputs) -> Term:
+        value = cfgan.zero_reconstruction(inputs.fake, inputs.fake_y)
+        return Term(weight * value, {"penalty": value})
+
+    return (Mitigation("zr", g_term=g_term, prefix="model"),)
+
+
+# model.name -> (model cfg) -> objective terms the model brings.
+MODEL_TERMS: dict[str, Callable] = {"cfgan": cfgan_terms}
 
 
 def loss_pieces(cfg: Any, selected: dict) -> tuple[tuple[Mitigation, ...], Any]:
@@ -120,10 +137,13 @@ def assemble(cfg: Any, data: Dataset, shard_batch: Callable | None = None,
     pieces += extra
     if gan.discriminator.conditioning == "acgan":
         pieces += (build_acgan(number(cfg["model"]["acgan_weight"])),)
+    if cfg["model"]["name"] in MODEL_TERMS:
+        pieces += MODEL_TERMS[cfg["model"]["name"]](cfg["model"])
     gan = apply_model_changes(gan, pieces)
     g_opt, d_opt = optim.build(cfg["optim"], clip,
                                differentiable_d=any(m.critic_for_g for m in pieces))
     step = make_train_step(gan, losses.get(cfg["loss"]["name"]), data.sample, g_opt, d_opt,
                            batch_size, int(cfg["optim"]["n_critic"]),
-                           number(cfg["optim"]["ema_decay"]), pieces, shard_batch, axis_name)
+                           number(cfg["optim"]["ema_decay"]), pieces, shard_batch, axis_name,
+                           int(cfg["optim"].get("n_generator", 1)))
     return Setup(data, gan, g_opt, d_opt, pieces, step, cfg)

@@ -1,4 +1,5 @@
-"""The pure training step: `n_critic` discriminator updates, then one generator update.
+"""The pure training step: `n_critic` discriminator updates, then `n_generator` generator updates
+(one by default; CFGAN's recipe takes more). Metrics are those of each player's last update.
 
 Read top-down: `train_step` is the whole step; `d_update` and `g_update` are one player's update;
 the functions below them are their pieces. Each takes the `Game` first: the static choices
@@ -46,6 +47,7 @@ class Game:
     d_opt: optax.GradientTransformation
     batch_size: int
     n_critic: int = 1
+    n_generator: int = 1
     ema_decay: Any = 0.0  # a float, or a JAX value traced per population member
     mitigations: tuple[Mitigation, ...] = ()
     shard_batch: Callable | None = None
@@ -81,15 +83,15 @@ def make_train_step(gan: GAN, loss: AdversarialLoss, sample_data: Callable,
                     g_opt: optax.GradientTransformation, d_opt: optax.GradientTransformation,
                     batch_size: int, n_critic: int = 1, ema_decay: float = 0.0,
                     mitigations: Sequence[Mitigation] = (), shard_batch: Callable | None = None,
-                    axis_name: str | None = None
+                    axis_name: str | None = None, n_generator: int = 1
                     ) -> Callable[[GANState, Any], tuple[GANState, Metrics]]:
     """Return `step(state, data_arrays) -> (state, metrics)`, pure and jit-able (see `Game`).
 
     Randomness comes from fold_in(state.key, state.step), so replaying from any saved state
     reproduces the same run exactly.
     """
-    game = Game(gan, loss, sample_data, g_opt, d_opt, batch_size, n_critic, ema_decay,
-                tuple(mitigations), shard_batch, axis_name)
+    game = Game(gan, loss, sample_data, g_opt, d_opt, batch_size, n_critic, n_generator,
+                ema_decay, tuple(mitigations), shard_batch, axis_name)
     return functools.partial(train_step, game)
 
 
@@ -97,12 +99,15 @@ def train_step(game: Game, state: GANState, data) -> tuple[GANState, Metrics]:
     key = jax.random.fold_in(state.key, state.step)
     if game.axis_name is not None:  # every replica draws its own share of the batch
         key = jax.random.fold_in(key, jax.lax.axis_index(game.axis_name))
-    keys = jax.random.split(key, game.n_critic + 1)
+    keys = jax.random.split(key, game.n_critic + game.n_generator)
     metrics: Metrics = {}
-    for i in range(game.n_critic):  # unrolled: n_critic is small and static
-        state, metrics = d_update(game, state, data, keys[i])
-    state, g_metrics = g_update(game, state, data, keys[game.n_critic])
-    return state.replace(step=state.step + 1), replica_mean(game, {**metrics, **g_metrics})
+    for i in range(game.n_critic):  # unrolled: n_critic and n_generator are small and static
+        state, d_metrics = d_update(game, state, data, keys[i])
+        metrics.update(d_metrics)
+    for i in range(game.n_critic, game.n_critic + game.n_generator):
+        state, g_metrics = g_update(game, state, data, keys[i])
+        metrics.update(g_metrics)
+    return state.replace(step=state.step + 1), replica_mean(game, metrics)
 
 
 def d_update(game: Game, state: GANState, data, key) -> tuple[GANState, Metrics]:
@@ -208,8 +213,12 @@ def draw(game: Game, data, kz, kx, ky):
     """Reals with labels, latents with the labels G is asked for, placed per `shard_batch`."""
     gan, n = game.gan, game.batch_size
     real, real_y = game.sample_data(data, kx, n)
-    z, fake_y = gan.sample_latent(kz, n), gan.sample_labels(ky, n)
-    real_y = real_y if gan.num_classes else None  # labels reach the models only when conditional
+    z = gan.sample_latent(kz, n)
+    if gan.pairing is not None:  # G answers each real example: one condition for both players
+        real_y = fake_y = gan.pairing.train(ky, real, real_y)
+    else:
+        fake_y = gan.sample_labels(ky, n)
+        real_y = real_y if gan.num_classes else None  # labels reach the models when conditional
     shard = game.shard_batch or (lambda x: x)
     return tuple(None if x is None else shard(x) for x in (real, real_y, z, fake_y))
 

@@ -17,7 +17,8 @@ from gan_jax import data as data_lib
 from gan_jax.config import schemas
 from gan_jax.metrics import evaluator as evaluator_lib
 from gan_jax.training import loop, setup as setup_lib
-from tests.conftest import EVERY_100, TINY_DCGAN, TINY_RING, make_cfg
+from tests.conftest import (EVERY_100, TINY_CFGAN, TINY_DCGAN, TINY_RING, make_cfg,
+                            write_fake_movielens)
 from tests.config.test_schemas import options
 
 
@@ -71,9 +72,13 @@ def small(group, option, fake_root):
             Image.new("RGB", (40, 30), (60 * i, 0, 0)).save(photos / "bags" / f"{i}.png")
         return [*TINY_DCGAN, "data=image_folder", f"data.root={photos}", "data.resolution=32",
                 f"data.cache_dir={fake_root.parent / 'cache'}"]
+    if group == "data" and option == "movielens_100k":
+        return [*TINY_CFGAN, f"data.root={write_fake_movielens(fake_root.parent / 'ml')}"]
     if group == "data":
         extra = ["data.num_points=256"] if option == "stacked_fashion_mnist" else []
         return [*TINY_DCGAN, f"data={option}", f"data.root={fake_root}", *extra]
+    if group == "model" and option == "cfgan":  # conditioned on interactions, not categories
+        return [*TINY_CFGAN, f"data.root={write_fake_movielens(fake_root.parent / 'ml')}"]
     if group == "model":
         ring_only = ("data=ring", "data.num_points=2000")
         sizes = {"mlp": [o for o in TINY_RING if o not in ring_only], "dcgan": TINY_DCGAN,
