@@ -23,7 +23,8 @@ KS = (5, 20)
 @functools.partial(jax.jit, static_argnames="k")
 def top_k_unseen(scores: jax.Array, seen: jax.Array, k: int) -> jax.Array:
     """Indices [users, k] of the k best-scored items per user, never an item in `seen`
-    ([users, items] bool: the training interactions)."""
+    ([users, items] bool: the training interactions) while the user has k unseen items (a
+    user with fewer gets seen items last, which hold no held-out item and so count as misses)."""
     masked = jnp.where(seen, -jnp.inf, scores.astype(jnp.float32))
     return jax.lax.top_k(masked, k)[1]
 
