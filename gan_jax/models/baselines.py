@@ -53,3 +53,26 @@ def ease(train: jax.Array, l2) -> jax.Array:
 
 
 RECOMMENDERS = {"most_popular": most_popular, "item_knn": item_knn, "ease": ease}
+
+
+def fit_grid(name: str, train, grid: list[dict]) -> list[jax.Array]:
+    """Scores of recommender `name` for every setting of `grid`, each numeric setting varying
+    along a vmapped axis (one program per value of a structural setting, like ItemKNN's k)."""
+    fit = RECOMMENDERS[name]
+    static = {"item_knn": ("k",)}.get(name, ())
+    groups: dict[tuple, list[int]] = {}
+    for i, params in enumerate(grid):
+        groups.setdefault(tuple(params.get(k) for k in static), []).append(i)
+    scores: list = [None] * len(grid)
+    for fixed, members in groups.items():
+        varying = sorted(set(grid[members[0]]) - set(static))
+        if not varying:
+            for i in members:
+                scores[i] = fit(train, **grid[i])
+            continue
+        values = {k: jnp.asarray([grid[i][k] for i in members], jnp.float32) for k in varying}
+        fixed_kw = dict(zip(static, fixed))
+        batch = jax.vmap(lambda v: fit(train, **fixed_kw, **v))(values)
+        for j, i in enumerate(members):
+            scores[i] = batch[j]
+    return scores

@@ -38,3 +38,15 @@ def test_item_knn_keeps_k_neighbours_of_shrunk_cosines():
 def test_most_popular_scores_training_counts():
     x = np.array([[1, 0, 1], [1, 0, 0]], np.float32)
     assert np.asarray(baselines.most_popular(x)).tolist() == [[2, 0, 1], [2, 0, 1]]
+
+
+def test_a_vmapped_grid_equals_one_fit_per_setting():
+    rng = np.random.default_rng(1)
+    x = (rng.random((30, 10)) < 0.3).astype(np.float32)
+    grid = [{"k": k, "shrink": s} for k in (2, 5) for s in (0.0, 10.0)]
+    for name, settings in (("item_knn", grid), ("ease", [{"l2": 1.0}, {"l2": 30.0}]),
+                           ("most_popular", [{}])):
+        fitted = baselines.fit_grid(name, x, settings)
+        for params, scores in zip(settings, fitted):
+            expected = baselines.RECOMMENDERS[name](x, **params)
+            assert np.allclose(scores, expected, rtol=1e-4, atol=1e-4), (name, params)
