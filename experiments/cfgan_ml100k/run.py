@@ -12,8 +12,9 @@ metric code.
 2. CFGAN, final: the same population on `data.split=test` for the chosen number of steps; its
    final evaluation is the table row (mean +- s.e. over seeds).
 3. Baselines (`gan_jax.models.baselines`): each hyperparameter grid fitted as a population
-   (numeric settings vmapped, `fit_grid`) on the validation split's training interactions and scored on its validation interactions; the best by NDCG@20
-   refitted on all training interactions and scored on the test set.
+   (numeric settings vmapped, `fit_grid`) on the validation split's training interactions and
+   scored on its validation interactions; the best by NDCG@20 refitted on all training
+   interactions and scored on the test set.
 Completed runs in --out are reused, so an interrupted call can be repeated. Writes
 results.json (every number, commands, commit, machine, wall times), results.md and
 p20_vs_epoch.png beside this file (with --smoke: under --out).

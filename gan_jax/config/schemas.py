@@ -35,6 +35,8 @@ class FashionMNIST:
     root: Optional[str] = setting()
     download: bool = setting()
     conditional: bool = setting()
+    category: Optional[int] = setting(one_of(*range(10)), "a category index 0-9, e.g. "
+                                      "data.category=7 for sneakers")
 
 
 @dataclass
@@ -76,6 +78,7 @@ class MovieLens:
     validation_fraction: float = setting(open_fraction)
     seed: int = setting(non_negative)
     rows: str = setting(one_of("items", "users"))
+    test_file: Optional[str] = setting()
 
 
 # ---- model: generator/discriminator pairs (gan_jax/models) ----

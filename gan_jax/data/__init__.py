@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from gan_jax.data import fashion_mnist, image_folder, mixtures, movielens, stacked_fashion_mnist
-from gan_jax.data.spec import Dataset
+from gan_jax.data.spec import Dataset, with_category_index
 from gan_jax.errors import ConfigError
 
 BUILDERS: dict[str, Callable[[Any], Dataset]] = {
@@ -22,7 +22,7 @@ BUILDERS: dict[str, Callable[[Any], Dataset]] = {
                                                  c["cache_dir"]),
     "movielens_100k": lambda c: movielens.build(
         c["root"], bool(c["download"]), c["split"], float(c["test_fraction"]),
-        float(c["validation_fraction"]), int(c["seed"]), c["rows"]),
+        float(c["validation_fraction"]), int(c["seed"]), c["rows"], c["test_file"]),
 }
 NAMES = tuple(BUILDERS)
 
@@ -33,7 +33,10 @@ def build(cfg) -> Dataset:
     if name not in BUILDERS:
         raise ConfigError(f"data.name={name!r} is unknown; choose one of {', '.join(NAMES)} "
                           f"(e.g. data=ring).")
-    return BUILDERS[name](cfg)
+    data = BUILDERS[name](cfg)
+    if cfg.get("category") is not None:  # one category (a list: one per population member)
+        data = with_category_index(data)
+    return data
 
 
 __all__ = ["BUILDERS", "Dataset", "NAMES", "build"]

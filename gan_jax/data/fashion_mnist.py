@@ -141,5 +141,8 @@ def build(split: str = "train", root: str | None = None, download: bool = False)
     def sample(arrays, key, n):
         return sample_by_index(arrays, key, n, to_unit_float)
 
+    def take(arrays, idx):
+        return to_unit_float(arrays["x"][idx]), arrays["y"][idx]
+
     return Dataset(name="fashion_mnist", arrays=arrays, sample=sample, shape=(28, 28, 1),
-                   value_range=(0.0, 1.0), class_names=CLASS_NAMES)
+                   value_range=(0.0, 1.0), class_names=CLASS_NAMES, take=take)

@@ -6,7 +6,9 @@ user's interactions are the test set (CFGAN's 80/20 protocol), and `validation_f
 user's remaining interactions are the validation set for tuning. With `data.split=validation`
 the model trains without the validation interactions and is evaluated on them (the test set is
 not read); with `data.split=test` it trains on all training interactions and is evaluated on the
-test set. The authors' own split files are not public, so ours is a fresh draw of their protocol.
+test set. The authors' own split files are not public, so ours is a fresh draw of their protocol;
+a split of one's own is read with `data.test_file` (held-out ratings in the ratings file's
+layout; every test user and item must also have training ratings).
 
 Training examples are rows of the interaction matrix: with `data.rows=items` one example per
 item, a vector over users (CFGAN's item-based mode, its ML-100K preset); with `users`, one per
@@ -16,6 +18,7 @@ user over items. The generator is conditioned on the example itself (`sample` re
 from __future__ import annotations
 
 import dataclasses
+import pathlib
 
 import jax
 import jax.numpy as jnp
@@ -69,16 +72,46 @@ def to_matrix(users, items, n_users, n_items) -> np.ndarray:
     return m
 
 
-def load(root: str | None = None, download: bool = False, split: str = "test",
-         test_fraction: float = 0.2, validation_fraction: float = 0.2, seed: int = 0,
-         rows: str = "items") -> Interactions:
-    ratings_path, items_path = movielens_files.find(root, download)
-    pairs = movielens_files.read_ratings(ratings_path)
+def check_unique(pairs: np.ndarray, path) -> None:
     unique, counts = np.unique(pairs, axis=0, return_counts=True)
     if (counts > 1).any():
         u, i = unique[counts > 1][0]
-        raise DataError(f"{ratings_path}: user {u} rated item {i} {counts.max()} times; each "
+        raise DataError(f"{path}: user {u} rated item {i} {counts.max()} times; each "
                         f"(user, item) may appear once. Deduplicate the file.")
+
+
+def read_test_file(test_file: str, pairs: np.ndarray, ratings_path) -> np.ndarray:
+    """The held-out ratings of a given split: every user and item must be known from training,
+    and no rating may be in both files."""
+    path = pathlib.Path(test_file).expanduser()
+    if not path.is_file():
+        raise DataError(f"data.test_file={test_file} does not exist.")
+    test = movielens_files.read_ratings(path)
+    check_unique(test, path)
+    for column, what in ((0, "user"), (1, "item")):
+        unknown = np.setdiff1d(test[:, column], pairs[:, column])
+        if len(unknown):
+            raise DataError(f"{path}: {what} {unknown[0]} (and {len(unknown) - 1} more) has no "
+                            f"rating in the training file {ratings_path}; a recommender cannot "
+                            f"rank for or recommend it. Drop those rows or move them to training.")
+    width = int(max(pairs[:, 1].max(), test[:, 1].max())) + 1  # (user, item) -> one integer
+    both = np.isin(test[:, 0] * width + test[:, 1], pairs[:, 0] * width + pairs[:, 1])
+    if both.any():
+        u, i = test[np.argmax(both)]
+        raise DataError(f"{path}: user {u}, item {i} is also in the training file {ratings_path}; "
+                        f"the test set must hold other interactions.")
+    return test
+
+
+def load(root: str | None = None, download: bool = False, split: str = "test",
+         test_fraction: float = 0.2, validation_fraction: float = 0.2, seed: int = 0,
+         rows: str = "items", test_file: str | None = None) -> Interactions:
+    ratings_path, items_path = movielens_files.find(root, download)
+    pairs = movielens_files.read_ratings(ratings_path)
+    check_unique(pairs, ratings_path)
+    given_test = None if test_file is None else read_test_file(test_file, pairs, ratings_path)
+    if given_test is not None:
+        pairs = np.concatenate([pairs, given_test])
     titles_by_id = movielens_files.read_titles(items_path)
     user_ids, users = np.unique(pairs[:, 0], return_inverse=True)
     item_ids, items = np.unique(pairs[:, 1], return_inverse=True)
@@ -87,7 +120,10 @@ def load(root: str | None = None, download: bool = False, split: str = "test",
         raise DataError(f"{items_path} has no title for item {missing[0]} (and {len(missing) - 1} "
                         f"more) that {ratings_path} rates; the two files do not belong together.")
     rng = np.random.default_rng(seed)
-    test = holdout_masks(users, test_fraction, rng)
+    if given_test is None:
+        test = holdout_masks(users, test_fraction, rng)
+    else:  # the given split: the appended rows are the test set
+        test = np.arange(len(pairs)) >= len(pairs) - len(given_test)
     validation = np.zeros_like(test)
     validation[~test] = holdout_masks(users[~test], validation_fraction, rng)
     held = validation if split == "validation" else test
@@ -102,8 +138,8 @@ def load(root: str | None = None, download: bool = False, split: str = "test",
 
 def build(root: str | None = None, download: bool = False, split: str = "test",
           test_fraction: float = 0.2, validation_fraction: float = 0.2, seed: int = 0,
-          rows: str = "items") -> Dataset:
-    data = load(root, download, split, test_fraction, validation_fraction, seed, rows)
+          rows: str = "items", test_file: str | None = None) -> Dataset:
+    data = load(root, download, split, test_fraction, validation_fraction, seed, rows, test_file)
     # An item whose few interactions were all held out keeps an all-zero row: a valid condition.
     vectors = data.as_rows(data.train)
     arrays = {"x": jnp.asarray(vectors, jnp.uint8),

@@ -72,7 +72,7 @@ def fit_grid(name: str, train, grid: list[dict]) -> list[jax.Array]:
             continue
         values = {k: jnp.asarray([grid[i][k] for i in members], jnp.float32) for k in varying}
         fixed_kw = dict(zip(static, fixed))
-        batch = jax.vmap(lambda v: fit(train, **fixed_kw, **v))(values)
+        batch = jax.vmap(lambda v, kw=fixed_kw: fit(train, **kw, **v))(values)
         for j, i in enumerate(members):
             scores[i] = batch[j]
     return scores

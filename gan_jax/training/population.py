@@ -1,7 +1,8 @@
 """A population: `trainer.population=N` members trained by one compiled program (vmap).
 
-Members differ in seed (member i gets `seed + i`, or `seed=[...]`) and in any numeric setting
-of optim, loss, mitigation or model given as a list of N values, e.g.
+Members differ in seed (member i gets `seed + i`, or `seed=[...]`), in the category they train
+on (`data.category=[0,...,9]`, one-class detectors) and in any numeric setting of optim, loss,
+mitigation or model given as a list of N values, e.g.
 `trainer.population=4 optim.lr=[1e-4,2e-4,5e-4,1e-3]`. Those values become arrays with a member
 axis and the step is built once with them traced, then vmapped: every member runs exactly the
 computation of the single run with its settings. Structural choices (architecture, loss kind,
@@ -25,6 +26,8 @@ from gan_jax.training import setup as setup_lib
 from gan_jax.training.state import GANState
 
 VARYING_GROUPS = ("optim", "loss", "mitigation", "model")
+# Single settings of other groups that may vary: the category a one-class member trains on.
+VARYING_PATHS = ("data.category",)
 # Settings whose single value is already a list (layer widths): never read as per-member values.
 LIST_SETTINGS = frozenset({"model.g_hidden", "model.d_hidden"})
 
@@ -49,7 +52,7 @@ def check_groups(cfg: dict) -> None:
     """Refuse per-member lists outside the groups that may vary (before the trainer group is
     validated, whose settings never vary: the message then says what to do instead)."""
     for path in _numeric_lists(cfg):
-        if path != "seed" and path.split(".")[0] not in VARYING_GROUPS:
+        if path != "seed" and path.split(".")[0] not in VARYING_GROUPS and path not in VARYING_PATHS:
             raise ConfigError(f"{path} cannot vary within a population (only settings of "
                               f"{', '.join(VARYING_GROUPS)} and seed can); sweep it with "
                               f"Hydra multirun: python -m gan_jax.train -m {path}=a,b")

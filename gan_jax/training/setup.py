@@ -13,7 +13,7 @@ from gan_jax import losses, mitigations, models
 from gan_jax import parallel
 from gan_jax.config import number
 from gan_jax.config.validate import validate
-from gan_jax.data.spec import Dataset
+from gan_jax.data.spec import Dataset, category_sampler
 from gan_jax.errors import ConfigError
 from gan_jax.mitigations import penalties
 from gan_jax.mitigations.acgan import build_acgan
@@ -142,7 +142,9 @@ def assemble(cfg: Any, data: Dataset, shard_batch: Callable | None = None,
     gan = apply_model_changes(gan, pieces)
     g_opt, d_opt = optim.build(cfg["optim"], clip,
                                differentiable_d=any(m.critic_for_g for m in pieces))
-    step = make_train_step(gan, losses.get(cfg["loss"]["name"]), data.sample, g_opt, d_opt,
+    category = cfg["data"].get("category")
+    sample = data.sample if category is None else category_sampler(data, number(category))
+    step = make_train_step(gan, losses.get(cfg["loss"]["name"]), sample, g_opt, d_opt,
                            batch_size, int(cfg["optim"]["n_critic"]),
                            number(cfg["optim"]["ema_decay"]), pieces, shard_batch, axis_name,
                            int(cfg["optim"].get("n_generator", 1)))

@@ -62,3 +62,30 @@ def test_real_movielens_100k_from_the_wheel_setup_fetched():
     assert data.train.sum() + data.heldout.sum() == 100_000
     assert data.heldout.sum() == pytest.approx(20_000, abs=100)
     assert data.titles[0] == "Toy Story (1995)"
+
+
+def write_ratings(path, rows):
+    header = "user_id:token\titem_id:token\trating:float\ttimestamp:float"
+    path.write_text("\n".join([header] + [f"{u}\t{i}\t5\t1" for u, i in rows]) + "\n")
+    return path
+
+
+def test_a_given_test_file_is_the_test_set(tmp_path, fake_movielens):
+    train = movielens.load(str(fake_movielens))
+    some = [(int(train.user_ids[0]), int(i)) for i in train.item_ids[~(train.train | train.heldout)[0]][:2]]
+    given = movielens.load(str(fake_movielens), test_file=str(write_ratings(tmp_path / "t.inter", some)))
+    assert given.heldout.sum() == 2 and given.heldout[0].sum() == 2
+    assert given.train.sum() == 240  # every rating of the ratings file trains
+
+
+def test_a_test_file_with_unknown_users_items_or_training_ratings_is_refused(tmp_path, fake_movielens):
+    with pytest.raises(DataError, match=r"t1.inter: user 77 .* has no rating in the training file"):
+        movielens.load(str(fake_movielens), test_file=str(write_ratings(tmp_path / "t1.inter", [(77, 1)])))
+    with pytest.raises(DataError, match=r"t2.inter: item 99 .* has no rating"):
+        movielens.load(str(fake_movielens), test_file=str(write_ratings(tmp_path / "t2.inter", [(1, 99)])))
+    first = (fake_movielens / "ml-100k.inter").read_text().splitlines()[1].split("\t")
+    with pytest.raises(DataError, match="is also in the training file"):
+        movielens.load(str(fake_movielens), test_file=str(
+            write_ratings(tmp_path / "t3.inter", [(int(first[0]), int(first[1]))])))
+    with pytest.raises(DataError, match="data.test_file=.*nope does not exist"):
+        movielens.load(str(fake_movielens), test_file=str(tmp_path / "nope"))
