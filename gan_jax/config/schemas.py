@@ -320,3 +320,21 @@ MITIGATIONS = {
     "feature_matching": FeatureMatching, "label_smoothing": LabelSmoothing,
     "instance_noise": InstanceNoise, "diffaugment": DiffAugment, "bcr": BCR, "lecam": LeCam,
 }
+
+
+# ---- detector: anomaly detectors trained on a one-category run (gan_jax/detect.py) ----
+
+
+@dataclass
+class FAnoGAN:
+    name: str = setting()
+    steps: int = setting(positive)
+    batch_size: int = setting(positive)
+    lr: float = setting(positive)
+    kappa: float = setting(non_negative)
+    width: int = setting(positive)
+    fc_width: int = setting(positive)
+    seed: int = setting(non_negative)
+
+
+DETECTORS = {"fanogan": FAnoGAN}
