@@ -113,7 +113,8 @@ def detect(cfg: DetectConfig) -> dict:
     train_s = time.perf_counter() - start
     data_cfg = run.cfg["data"]
     images, labels = fashion_mnist.load_numpy("test", data_cfg.get("root"), bool(data_cfg.get("download")))
-    scores = score_images(run, encoder, params, states, images.astype(np.float32) / 255.0, float(det["kappa"]))
+    x = images.astype(np.float32) / 255.0
+    scores = score_images(run, encoder, params, states, x, float(det["kappa"]))
     members = [{"member": i, "category": c, "name": fashion_mnist.CLASS_NAMES[c],
                 "auroc": auroc(scores[i], labels != c), "final_loss": float(losses[i, -1])}
                for i, c in enumerate(categories)]
