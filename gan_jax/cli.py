@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import TypeVar
+import logging
+import sys
+from typing import Any, Callable, TypeVar
 
 from omegaconf import OmegaConf
 from omegaconf.errors import ConfigKeyError
 
-from gan_jax.errors import ConfigError
+from gan_jax.errors import ConfigError, UserError
 
 T = TypeVar("T")
 
@@ -23,3 +25,22 @@ def parse_options(schema: type[T], argv: list[str], usage: str) -> T:
                           f"{', '.join(f.name for f in dataclasses.fields(schema))}.") from e
     except Exception as e:  # missing required options, wrong types
         raise ConfigError(f"{str(e).splitlines()[0]}. Usage: {usage}") from e
+
+
+def entry(schema: type[T], usage: str, action: Callable[[T], Any],
+          report: Callable[[T, Any], None]) -> Callable[[list[str] | None], int]:
+    """`main(argv)` of a small command: parse `key=value` options into `schema`, run `action`,
+    `report` its result; a UserError is one line on stderr and exit code 2."""
+
+    def main(argv: list[str] | None = None) -> int:
+        logging.getLogger("absl").setLevel(logging.WARNING)
+        try:
+            cfg = parse_options(schema, sys.argv[1:] if argv is None else argv, usage)
+            result = action(cfg)
+        except UserError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        report(cfg, result)
+        return 0
+
+    return main

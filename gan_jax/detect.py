@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import pathlib
 import sys
 import time
@@ -27,7 +26,7 @@ import numpy as np
 import optax
 from omegaconf import OmegaConf
 
-from gan_jax.cli import parse_options
+from gan_jax.cli import entry
 from gan_jax.config import schemas
 from gan_jax.config.validate import check_option
 from gan_jax.data import fashion_mnist
@@ -131,20 +130,13 @@ def detect(cfg: DetectConfig) -> dict:
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.getLogger("absl").setLevel(logging.WARNING)
-    try:
-        cfg = parse_options(DetectConfig, sys.argv[1:] if argv is None else argv,
-                            "python -m gan_jax.detect run_dir=RUN [detector.KEY=VALUE]")
-        result = detect(cfg)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+def report(cfg: DetectConfig, result: dict) -> None:
     for m in result["members"]:
         print(f"{m['category']} {m['name']:<12} AUROC {m['auroc']:.3f}")
     print(f"mean AUROC {result['mean_auroc']:.3f}; wrote {result['out']}")
-    return 0
 
+
+main = entry(DetectConfig, "python -m gan_jax.detect run_dir=RUN [detector.KEY=VALUE]", detect, report)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -10,14 +10,13 @@ default), member (which member of a population run), ema.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import sys
 
 import jax
 import numpy as np
 
-from gan_jax.cli import parse_options
-from gan_jax.errors import ConfigError, UserError
+from gan_jax.cli import entry
+from gan_jax.errors import ConfigError
 from gan_jax.metrics.ranking import top_k_unseen
 from gan_jax.training import sampling, saved_run
 from gan_jax.training.state import generate
@@ -59,20 +58,14 @@ def recommend(cfg: RecommendConfig) -> list[tuple[int, str, float]]:
     return [(int(inter.item_ids[i]), inter.titles[i], float(scores[0, i])) for i in top]
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.getLogger("absl").setLevel(logging.WARNING)
-    try:
-        cfg = parse_options(RecommendConfig, sys.argv[1:] if argv is None else argv,
-                            "python -m gan_jax.recommend run_dir=RUN user=ID [n=10]")
-        items = recommend(cfg)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+def report(cfg: RecommendConfig, items: list[tuple[int, str, float]]) -> None:
     print(f"top {len(items)} unseen items for user {cfg.user}:")
     for rank, (item, title, score) in enumerate(items, 1):
         print(f"{rank:3d}. {title}  (item {item}, score {score:.3f})")
-    return 0
 
+
+main = entry(RecommendConfig, "python -m gan_jax.recommend run_dir=RUN user=ID [n=10]", recommend,
+             report)
 
 if __name__ == "__main__":
     sys.exit(main())

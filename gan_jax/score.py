@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-import logging
 import pathlib
 import sys
 
@@ -23,10 +22,10 @@ import jax
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from gan_jax.cli import parse_options
+from gan_jax.cli import entry
 from gan_jax.detect import member_categories, score_images, settings
 from gan_jax.detectors import fanogan
-from gan_jax.errors import ConfigError, DataError, UserError
+from gan_jax.errors import ConfigError, DataError
 from gan_jax.tensorboard_writer import image_grid, save_png
 from gan_jax.training import saved_run
 
@@ -115,20 +114,13 @@ def score(cfg: ScoreConfig) -> dict:
             "most_anomalous": [names[i] for i in worst[:5]]}
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.getLogger("absl").setLevel(logging.WARNING)
-    try:
-        cfg = parse_options(ScoreConfig, sys.argv[1:] if argv is None else argv,
-                            "python -m gan_jax.score run_dir=RUN images=PATH [member=0]")
-        result = score(cfg)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+def report(cfg: ScoreConfig, result: dict) -> None:
     print(f"scored {result['n']} images against category {result['category']}; most anomalous: "
           f"{', '.join(result['most_anomalous'])}")
     print(f"wrote {result['csv']}, {result['png']}")
-    return 0
 
+
+main = entry(ScoreConfig, "python -m gan_jax.score run_dir=RUN images=PATH [member=0]", score, report)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -16,6 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from gan_jax import parallel
+from gan_jax.config.saved import with_new_defaults
 from gan_jax.config.validate import validate_trainer
 from gan_jax.errors import ConfigError, DivergenceError
 from gan_jax.tensorboard_writer import Logger, flat_hparams, image_grid, label_rows, save_png, scatter_image
@@ -113,7 +114,7 @@ class Run:
                               f"continue that run, or choose another hydra.run.dir.")
         saved = self.dir / "config.json"
         if self.t["resume"] and saved.is_file():
-            old = json.loads(saved.read_text())
+            old = with_new_defaults(json.loads(saved.read_text()))
             changed = sorted(k for k in set(old) | set(self.cfg)
                              if k not in RESUMABLE and old.get(k) != self.cfg.get(k))
             if old.get("trainer", {}).get("population", 1) != self.size:

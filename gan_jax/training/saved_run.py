@@ -9,6 +9,7 @@ from typing import Any
 
 import jax
 
+from gan_jax.config.saved import with_new_defaults
 from gan_jax.errors import ConfigError
 from gan_jax.training import population as population_lib
 from gan_jax.training import setup as setup_lib
@@ -35,7 +36,7 @@ def load(run_dir: str | pathlib.Path, step: int | None = None) -> SavedRun:
     if not saved.is_file():
         raise ConfigError(f"run_dir={run_dir} has no config.json; point it at a training run "
                           f"directory (the one holding checkpoints/).")
-    cfg = json.loads(saved.read_text())
+    cfg = with_new_defaults(json.loads(saved.read_text()))
     size = int(cfg["trainer"].get("population", 1))
     setup = population_lib.build(cfg) if size > 1 else setup_lib.build(cfg)
     ckpt_dir = run_dir / "checkpoints"
