@@ -3,10 +3,12 @@
     python -m gan_jax.detect run_dir=runs/oneclass [detector.steps=2000] [detector.kappa=1]
 
 The run must have learnt one category (`data.category=c`, or `data.category=[0,...,9]` with
-`trainer.population=10` for all ten at once). f-AnoGAN (`conf/detector/fanogan.yaml`) trains an
-encoder onto G's latent space per member, as one compiled program for a population, and writes
-`<run_dir>/detector/fanogan/`: the encoders, the settings, and results.json with each member's
-one-class ROC AUC on the data's test split (its category normal, the other nine anomalous).
+`trainer.population=10` for all ten at once). `detector=fanogan` (`conf/detector/`) trains an
+encoder onto each member's frozen G, as one compiled program for a population;
+`detector.name=ganomaly` scores a `model=ganomaly` run as it is. Both write
+`<run_dir>/detector/<name>/`: the settings, any trained weights, and results.json with each
+member's one-class ROC AUC on the data's test split (its category normal, the nine others
+anomalous).
 Nothing is chosen on test data: the detector trains for a fixed number of steps.
 """
 
@@ -17,7 +19,7 @@ import json
 import pathlib
 import sys
 import time
-from typing import Any
+from typing import Any, Callable
 
 import flax.serialization
 import jax
@@ -32,6 +34,7 @@ from gan_jax.config.validate import check_option
 from gan_jax.data import fashion_mnist
 from gan_jax.data.spec import category_sampler
 from gan_jax.detectors import fanogan
+from gan_jax.models import ganomaly
 from gan_jax.errors import ConfigError, UserError
 from gan_jax.metrics.auroc import auroc
 from gan_jax.training import saved_run
@@ -69,7 +72,7 @@ def member_categories(run) -> list[int]:
 
 
 def train_encoders(run, cfg: dict, categories: list[int]):
-    """Stacked encoder parameters [members, ...] trained per member; (params, losses, encoder)."""
+    """Stacked encoder parameters [members, ...] trained per member, and their losses."""
     gan, data = run.setup.gan, run.setup.data
     encoder = fanogan.make_encoder(gan, cfg)
     opt = optax.adam(float(cfg["lr"]), b1=0.5, b2=0.999)
@@ -80,7 +83,7 @@ def train_encoders(run, cfg: dict, categories: list[int]):
         return jax.lax.scan(lambda c, _: step(c, gan_state, arrays), carry, None, length=CHUNK)
 
     size = len(categories)
-    states = run.state if size > 1 else jax.tree_util.tree_map(lambda x: x[None], run.state)
+    states = stacked_states(run)
     seeds = jnp.arange(size) + int(cfg["seed"])
     params = jax.vmap(lambda s: fanogan.init_encoder(encoder, data.shape, s))(seeds)
     carry = (params, jax.vmap(opt.init)(params), jax.vmap(jax.random.PRNGKey)(seeds + 1000))
@@ -92,39 +95,77 @@ def train_encoders(run, cfg: dict, categories: list[int]):
         losses.append(np.asarray(loss)[:, -1])
         if not np.isfinite(losses[-1]).all():
             raise UserError(f"the encoder diverged (loss {losses[-1]}); lower detector.lr.")
-    return carry[0], np.stack(losses, 1), encoder, states
+    return carry[0], np.stack(losses, 1)
 
 
-def score_images(run, encoder, params, states, x: np.ndarray, kappa: float) -> np.ndarray:
+def stacked_states(run):
+    return run.state if run.size > 1 else jax.tree_util.tree_map(lambda x: x[None], run.state)
+
+
+def fanogan_scorer(run, det: dict, params) -> Callable[[np.ndarray], np.ndarray]:
+    encoder, gan, kappa = fanogan.make_encoder(run.setup.gan, det), run.setup.gan, float(det["kappa"])
+    fn = jax.jit(jax.vmap(lambda s, p, x: fanogan.anomaly_score(gan, encoder, s, p, x, kappa),
+                          in_axes=(0, 0, None)))
+    states = stacked_states(run)
+    return lambda x: fn(states, params, x)
+
+
+def ganomaly_scorer(run, det: dict, params=None) -> Callable[[np.ndarray], np.ndarray]:
+    if run.cfg["model"]["name"] != "ganomaly":
+        raise ConfigError(f"detector=ganomaly scores a model=ganomaly run; run_dir={run.dir} "
+                          f"trained model={run.cfg['model']['name']}.")
+    gan = run.setup.gan
+
+    def one(state, x):
+        g_params = state.ema_params if state.ema_params is not None else state.g_params
+        return ganomaly.anomaly_score(gan.generator, {"params": g_params, **state.g_state}, x)
+
+    fn, states = jax.jit(jax.vmap(one, in_axes=(0, None))), stacked_states(run)
+    return lambda x: fn(states, x)
+
+
+def load_encoders(run, det: dict, folder: pathlib.Path):
+    encoder = fanogan.make_encoder(run.setup.gan, det)
+    template = jax.vmap(lambda s: fanogan.init_encoder(encoder, run.setup.data.shape, s))(
+        np.arange(run.size))
+    return flax.serialization.from_bytes(template, (folder / "encoder.msgpack").read_bytes())
+
+
+SCORERS = {"fanogan": fanogan_scorer, "ganomaly": ganomaly_scorer}
+
+
+def score_images(scorer: Callable, x: np.ndarray, chunk: int = 1000) -> np.ndarray:
     """[members, n] anomaly scores of images x [n, h, w, c] (floats in the data's range)."""
-    fn = jax.jit(jax.vmap(lambda s, p, xb: fanogan.anomaly_score(run.setup.gan, encoder, s, p,
-                                                                  xb, kappa), in_axes=(0, 0, None)))
-    return np.concatenate([np.asarray(fn(states, params, jnp.asarray(x[i:i + 1000])))
-                           for i in range(0, len(x), 1000)], axis=1)
+    return np.concatenate([np.asarray(scorer(jnp.asarray(x[i:i + chunk])))
+                           for i in range(0, len(x), chunk)], axis=1)
 
 
 def detect(cfg: DetectConfig) -> dict:
     det = settings(cfg.detector)
     run = saved_run.load(cfg.run_dir, cfg.step)
     categories = member_categories(run)
+    out = run.dir / "detector" / det["name"]
     start = time.perf_counter()
-    params, losses, encoder, states = train_encoders(run, det, categories)
+    params, losses = None, None
+    if det["name"] == "fanogan":  # stage 2: an encoder per member onto its frozen generator
+        params, losses = train_encoders(run, det, categories)
+    scorer = SCORERS[det["name"]](run, det, params)
     train_s = time.perf_counter() - start
     data_cfg = run.cfg["data"]
     images, labels = fashion_mnist.load_numpy("test", data_cfg.get("root"), bool(data_cfg.get("download")))
-    x = images.astype(np.float32) / 255.0
-    scores = score_images(run, encoder, params, states, x, float(det["kappa"]))
+    scores = score_images(scorer, images.astype(np.float32) / 255.0)
     members = [{"member": i, "category": c, "name": fashion_mnist.CLASS_NAMES[c],
-                "auroc": auroc(scores[i], labels != c), "final_loss": float(losses[i, -1])}
+                "auroc": auroc(scores[i], labels != c),
+                "final_loss": None if losses is None else float(losses[i, -1])}
                for i, c in enumerate(categories)]
-    out = run.dir / "detector" / det["name"]
     out.mkdir(parents=True, exist_ok=True)
-    (out / "encoder.msgpack").write_bytes(flax.serialization.to_bytes(params))
+    if params is not None:
+        (out / "encoder.msgpack").write_bytes(flax.serialization.to_bytes(params))
     result = {"run_dir": str(run.dir), "gan_step": int(np.max(np.asarray(run.state.step))),
               "detector": det, "members": members,
               "mean_auroc": float(np.mean([m["auroc"] for m in members])),
               "test_split": "fashion_mnist test (10k): the member's category normal, the rest anomalous",
-              "encoder_train_seconds": round(train_s, 1)}
+              "detector_train_seconds": round(train_s, 1)}
     (out / "results.json").write_text(json.dumps(result, indent=2))
     result["out"] = str(out)
     return result

@@ -17,14 +17,11 @@ import json
 import pathlib
 import sys
 
-import flax.serialization
-import jax
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from gan_jax.cli import entry
-from gan_jax.detect import member_categories, score_images, settings
-from gan_jax.detectors import fanogan
+from gan_jax.detect import SCORERS, load_encoders, member_categories, score_images, settings
 from gan_jax.errors import ConfigError, DataError
 from gan_jax.tensorboard_writer import image_grid, save_png
 from gan_jax.training import saved_run
@@ -83,9 +80,9 @@ def read_images(path: str, shape: tuple[int, ...]) -> tuple[np.ndarray, list[str
 
 def score(cfg: ScoreConfig) -> dict:
     out_dir = pathlib.Path(cfg.run_dir) / "detector" / cfg.detector
-    if not (out_dir / "encoder.msgpack").is_file():
-        raise ConfigError(f"run_dir={cfg.run_dir} has no trained detector ({out_dir} lacks "
-                          f"encoder.msgpack); run python -m gan_jax.detect run_dir={cfg.run_dir} "
+    if not (out_dir / "results.json").is_file():
+        raise ConfigError(f"run_dir={cfg.run_dir} has no {cfg.detector} detector ({out_dir} lacks "
+                          f"results.json); run python -m gan_jax.detect run_dir={cfg.run_dir} "
                           f"first.")
     trained = json.loads((out_dir / "results.json").read_text())
     det = settings(trained["detector"])
@@ -95,12 +92,8 @@ def score(cfg: ScoreConfig) -> dict:
         raise ConfigError(f"member={cfg.member} is out of range: the run has {len(categories)} "
                           f"member(s).")
     x, names = read_images(cfg.images, run.setup.data.shape)
-    encoder = fanogan.make_encoder(run.setup.gan, det)
-    states = run.state if run.size > 1 else jax.tree_util.tree_map(lambda a: a[None], run.state)
-    template = jax.vmap(lambda s: fanogan.init_encoder(encoder, run.setup.data.shape, s))(
-        np.arange(len(categories)))
-    params = flax.serialization.from_bytes(template, (out_dir / "encoder.msgpack").read_bytes())
-    scores = score_images(run, encoder, params, states, x, float(det["kappa"]))[cfg.member]
+    params = load_encoders(run, det, out_dir) if det["name"] == "fanogan" else None
+    scores = score_images(SCORERS[det["name"]](run, det, params), x)[cfg.member]
     out = pathlib.Path(cfg.out) if cfg.out else out_dir / f"scores_member{cfg.member}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", newline="") as f:

@@ -1,5 +1,5 @@
 """One-class anomaly detection on Fashion-MNIST (the protocol of Golan & El-Yaniv 2018):
-f-AnoGAN trained on each category, a raw-pixel OC-SVM, and the published means.
+f-AnoGAN and GANomaly trained on each category, a raw-pixel OC-SVM, and the published means.
 
     .venv/bin/python experiments/oneclass_fashion/run.py            # budget in README.md
     .venv/bin/python experiments/oneclass_fashion/run.py --smoke --out /tmp/oc   # the slow test
@@ -9,6 +9,8 @@ f-AnoGAN trained on each category, a raw-pixel OC-SVM, and the published means.
 2. `python -m gan_jax.detect`: f-AnoGAN's encoder per member (izi_f), a fixed number of steps,
    then each member's AUROC on the 10k test images (its category normal, the nine others
    anomalous). Nothing is selected on test data.
+2b. GANomaly: a second population run (`experiment=oneclass_ganomaly`), scored by
+   `python -m gan_jax.detect detector.name=ganomaly` (|z - z_hat|^2, nothing more to train).
 3. OC-SVM on raw pixels (scikit-learn, RBF kernel): hyperparameters fixed before seeing any
    test image (nu = 0.1, gamma = 1 / (784 * pixel variance), scikit-learn's "scale"), fitted on
    the category's training images.
@@ -37,9 +39,10 @@ sys.path.insert(0, str(ROOT))
 # Golan & El-Yaniv 2018, Table 1, Fashion-MNIST means (REFERENCES.md); GEOM per category 0-9.
 PUBLISHED = {"RAW-OC-SVM": 92.8, "CAE-OC-SVM": 91.7, "DSEBM": 86.6, "ADGAN": 88.4, "GEOM": 93.5}
 GEOM = [99.4, 97.6, 91.1, 89.9, 92.1, 93.4, 83.3, 98.9, 90.8, 99.2]
-FULL = {"gan_steps": 2000, "encoder_steps": 1000, "probe_steps": 300, "svm_train": None}
-SMOKE = {"gan_steps": 100, "encoder_steps": 100, "probe_steps": 100, "svm_train": 300,
-         "categories": [0, 7]}
+FULL = {"gan_steps": 2000, "encoder_steps": 1000, "ganomaly_steps": 1500, "probe_steps": 300,
+        "svm_train": None}
+SMOKE = {"gan_steps": 100, "encoder_steps": 100, "ganomaly_steps": 100, "probe_steps": 100,
+         "svm_train": 300, "categories": [0, 7]}
 
 
 def run_cmd(cmd: list[str], what: str) -> float:
@@ -52,32 +55,41 @@ def run_cmd(cmd: list[str], what: str) -> float:
     return seconds
 
 
-def train_gans(budget: dict, out: pathlib.Path, extra: list[str]) -> dict:
-    run_dir = (out / "oneclass").resolve()
+# detector -> (training run folder, experiment config, GAN steps key of the budget)
+FAMILIES = {"fanogan": ("oneclass", "oneclass_fashion", "gan_steps"),
+            "ganomaly": ("oneclass_ganomaly", "oneclass_ganomaly", "ganomaly_steps")}
+
+
+def train_gans(budget: dict, out: pathlib.Path, extra: list[str], family: str = "fanogan") -> dict:
+    folder, experiment, steps_key = FAMILIES[family]
+    run_dir = (out / folder).resolve()
     cats = budget.get("categories", list(range(10)))
-    cmd = [sys.executable, "-m", "gan_jax.train", "experiment=oneclass_fashion",
+    steps = budget[steps_key]
+    cmd = [sys.executable, "-m", "gan_jax.train", f"experiment={experiment}",
            f"trainer.population={len(cats)}", f"data.category=[{','.join(map(str, cats))}]",
-           f"trainer.steps={budget['gan_steps']}", f"trainer.checkpoint_every={budget['gan_steps']}",
-           f"trainer.eval_every={budget['gan_steps']}", f"trainer.sample_every={budget['gan_steps']}",
+           f"trainer.steps={steps}", f"trainer.checkpoint_every={steps}",
+           f"trainer.eval_every={steps}", f"trainer.sample_every={steps}",
            "trainer.progress=false", f"hydra.run.dir={run_dir}", *extra]
     summary = run_dir / "summary.json"
     done = summary.is_file() and json.loads(summary.read_text())["status"] == "completed"
     if not done:
         resume = ["trainer.resume=true"] if (run_dir / "checkpoints").is_dir() else []
-        run_cmd(cmd + resume, f"{len(cats)} one-class GANs")
+        run_cmd(cmd + resume, f"{len(cats)} one-class GANs ({family})")
     else:
         print(f"{run_dir}: reusing the completed run", flush=True)
     return {"run_dir": run_dir, "command": cmd[1:], "summary": json.loads(summary.read_text())}
 
 
-def detect(run_dir: pathlib.Path, budget: dict) -> dict:
-    results = run_dir / "detector" / "fanogan" / "results.json"
-    cmd = [sys.executable, "-m", "gan_jax.detect", f"run_dir={run_dir}",
-           f"detector.steps={budget['encoder_steps']}"]
-    if results.is_file() and json.loads(results.read_text())["detector"]["steps"] == budget["encoder_steps"]:
+def detect(run_dir: pathlib.Path, budget: dict, family: str = "fanogan") -> dict:
+    results = run_dir / "detector" / family / "results.json"
+    cmd = [sys.executable, "-m", "gan_jax.detect", f"run_dir={run_dir}", f"detector.name={family}"]
+    if family == "fanogan":
+        cmd.append(f"detector.steps={budget['encoder_steps']}")
+    if results.is_file() and json.loads(results.read_text())["detector"].get(
+            "steps") == (budget["encoder_steps"] if family == "fanogan" else None):
         print(f"{results}: reusing the trained detector", flush=True)
     else:
-        run_cmd(cmd, "f-AnoGAN encoders")
+        run_cmd(cmd, f"{family} detector")
     return {**json.loads(results.read_text()), "command": cmd[1:]}
 
 
@@ -120,17 +132,17 @@ def oc_svm(categories: list[int], max_train: int | None) -> dict:
 def table(results: dict) -> str:
     from gan_jax.data.fashion_mnist import CLASS_NAMES
 
-    lines = ["| category | f-AnoGAN (ours) | raw OC-SVM (ours) | GEOM (published) |",
-             "|---|---|---|---|"]
+    lines = ["| category | f-AnoGAN (ours) | GANomaly (ours) | raw OC-SVM (ours) | GEOM (published) |",
+             "|---|---|---|---|---|"]
+    gano = {m["category"]: m["auroc"] for m in results["ganomaly"]["members"]}
     for m in results["fanogan"]["members"]:
         c = m["category"]
-        svm = results["oc_svm"][str(c)]["auroc"] if str(c) in results["oc_svm"] else None
-        lines.append(f"| {c} {CLASS_NAMES[c]} | {100 * m['auroc']:.1f} | "
-                     f"{'-' if svm is None else f'{100 * svm:.1f}'} | {GEOM[c]:.1f} |")
+        lines.append(f"| {c} {CLASS_NAMES[c]} | {100 * m['auroc']:.1f} | {100 * gano[c]:.1f} | "
+                     f"{100 * results['oc_svm'][str(c)]['auroc']:.1f} | {GEOM[c]:.1f} |")
     f = results["summary"]
-    lines.append(f"| **mean ± s.e. over categories** | **{f['fanogan']['mean']:.1f} ± "
-                 f"{f['fanogan']['se']:.1f}** | **{f['oc_svm']['mean']:.1f} ± {f['oc_svm']['se']:.1f}** "
-                 f"| {np.mean(GEOM):.1f} |")
+    cells = " | ".join(f"**{f[k]['mean']:.1f} ± {f[k]['se']:.1f}**"
+                       for k in ("fanogan", "ganomaly", "oc_svm"))
+    lines.append(f"| **mean ± s.e. over categories** | {cells} | {np.mean(GEOM):.1f} |")
     lines += ["", "Published means (Golan & El-Yaniv 2018): " +
               ", ".join(f"{k} {v}" for k, v in PUBLISHED.items()) + "."]
     return "\n".join(lines) + "\n"
@@ -152,17 +164,23 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     gans = train_gans(budget, out, args.overrides)
     fano = detect(gans["run_dir"], budget)
+    gano_run = train_gans(budget, out, args.overrides, "ganomaly")
+    gano = detect(gano_run["run_dir"], budget, "ganomaly")
     probe = cost_probe(budget, out)
     cats = [m["category"] for m in fano["members"]]
     svm = oc_svm(cats, budget["svm_train"])
     population_sps = gans["summary"]["steps_per_second"]
     results = {
-        "fanogan": fano, "oc_svm": {str(c): v for c, v in svm.items()},
+        "fanogan": fano, "ganomaly": gano, "oc_svm": {str(c): v for c, v in svm.items()},
         "summary": {"fanogan": mean_se([m["auroc"] for m in fano["members"]]),
+                    "ganomaly": mean_se([m["auroc"] for m in gano["members"]]),
                     "oc_svm": mean_se([v["auroc"] for v in svm.values()])},
         "published": PUBLISHED, "geom_per_category": GEOM,
         "gan_run": {"command": gans["command"], "wall_seconds": gans["summary"]["wall_seconds"],
                     "steps_per_second": population_sps, "members": len(cats)},
+        "ganomaly_run": {"command": gano_run["command"],
+                         "wall_seconds": gano_run["summary"]["wall_seconds"],
+                         "steps_per_second": gano_run["summary"]["steps_per_second"]},
         "population_vs_separate": {
             "population_seconds_per_step": 1 / population_sps,
             "single_run_seconds_per_step": 1 / probe["steps_per_second"],

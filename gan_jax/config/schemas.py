@@ -132,6 +132,17 @@ class CFGAN:
     zr_weight: float = setting(non_negative)
 
 
+@dataclass
+class GANomaly:
+    name: str = setting()
+    latent_dim: int = setting(positive)
+    latent_dist: str = setting(one_of(*LATENT_DISTS))
+    width: int = setting(positive)
+    fc_width: int = setting(positive)
+    contextual_weight: float = setting(non_negative)
+    encoder_weight: float = setting(non_negative)
+
+
 # ---- loss: adversarial losses (gan_jax/losses.py) ----
 
 
@@ -308,7 +319,8 @@ SELECTED_BY_NAME = {
     "data": {"fashion_mnist": FashionMNIST, "stacked_fashion_mnist": StackedFashionMNIST,
              "ring": Mixture, "grid": Mixture, "image_folder": ImageFolder,
              "movielens_100k": MovieLens},
-    "model": {"dcgan": DCGAN, "mlp": MLP, "resnet": ResNet, "cfgan": CFGAN},
+    "model": {"dcgan": DCGAN, "mlp": MLP, "resnet": ResNet, "cfgan": CFGAN,
+              "ganomaly": GANomaly},
     "loss": {**{name: Loss for name in LOSSES}, "wasserstein": Wasserstein, "wgan_gp": WGANGP},
     "optim": {"adam": Adam, "rmsprop": RMSProp, "sgd": SGD},
 }
@@ -337,4 +349,9 @@ class FAnoGAN:
     seed: int = setting(non_negative)
 
 
-DETECTORS = {"fanogan": FAnoGAN}
+@dataclass
+class GANomalyDetector:
+    name: str = setting()
+
+
+DETECTORS = {"fanogan": FAnoGAN, "ganomaly": GANomalyDetector}

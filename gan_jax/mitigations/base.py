@@ -37,6 +37,8 @@ class TermInputs(NamedTuple):
     step: jax.Array
     state: Any                           # this mitigation's state (see `Mitigation.init_state`)
     d_state: Any                         # D's mutable collections (batch stats, spectral-norm u)
+    g_params: Any = None                 # G's parameters being updated (G's terms only), for
+                                         # terms on G's internals (GANomaly's encoder loss)
 
 
 class CriticForG(NamedTuple):

@@ -11,7 +11,7 @@ import jax
 from gan_jax.data.spec import Dataset
 from gan_jax.errors import ConfigError
 from gan_jax.config import number
-from gan_jax.models import cfgan, dcgan, mlp, resnet
+from gan_jax.models import cfgan, dcgan, ganomaly, mlp, resnet
 from gan_jax.models.critic import Critic, CriticOutput
 from gan_jax.models.layers import output_activation
 
@@ -26,6 +26,7 @@ class Pairing:
     train: Callable[[jax.Array, jax.Array, jax.Array], jax.Array]
     infer: Callable[[jax.Array], jax.Array]
     shape: tuple[int, ...]
+    critic_reads: bool = True  # D's trunk reads the condition too (CFGAN); False: D judges x alone
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,10 +99,27 @@ def cfgan_pairing(cfg: Any, data: Dataset) -> Pairing:
     return Pairing(condition, cfgan.inference_condition, (3, data.shape[0]))
 
 
+def build_ganomaly(cfg: Any, data: Dataset, out_act, num_classes: int, bn_axis: str | None):
+    if not data.is_image or data.shape[0] % 4 or data.shape[1] % 4:
+        raise ConfigError(f"model=ganomaly needs images with height and width divisible by 4; "
+                          f"data={data.name} has shape {data.shape}.")
+    width, fc_width = int(cfg["width"]), int(cfg["fc_width"])
+    g = ganomaly.Generator(tuple(data.shape), out_act, int(cfg["latent_dim"]), width, fc_width,
+                           bn_axis)
+    trunk = dcgan.Discriminator(width, fc_width, False, 0.2, 0.02, bn_axis)
+    return g, trunk, nn.initializers.normal(0.02)
+
+
+def image_pairing(cfg: Any, data: Dataset) -> Pairing:
+    """G answers each real image with its reconstruction; D judges images alone."""
+    return Pairing(lambda key, real, real_y: real, lambda x: x, tuple(data.shape), critic_reads=False)
+
+
 # model.name -> (cfg, data, output activation, classes, batch-norm axis) -> (G, D trunk, D head init).
-BUILDERS = {"dcgan": build_dcgan, "mlp": build_mlp, "resnet": build_resnet, "cfgan": build_cfgan}
+BUILDERS = {"dcgan": build_dcgan, "mlp": build_mlp, "resnet": build_resnet, "cfgan": build_cfgan,
+            "ganomaly": build_ganomaly}
 # model.name -> (cfg, data) -> Pairing, for models whose G answers each real example.
-PAIRINGS = {"cfgan": cfgan_pairing}
+PAIRINGS = {"cfgan": cfgan_pairing, "ganomaly": image_pairing}
 NAMES = tuple(BUILDERS)
 
 
@@ -124,7 +142,7 @@ def build(cfg: Any, data: Dataset, conditional: bool = False,
     conditioning = cfg["conditioning"] if num_classes else None
     pairing = PAIRINGS[cfg["name"]](cfg, data) if cfg["name"] in PAIRINGS else None
     d = Critic(trunk, num_classes=num_classes, conditioning=conditioning, head_init=head_init,
-               trunk_reads_condition=pairing is not None)
+               trunk_reads_condition=pairing is not None and pairing.critic_reads)
     return GAN(g, d, int(cfg["latent_dim"]), cfg["latent_dist"], num_classes, pairing)
 
 

@@ -84,9 +84,13 @@ class Run:
         # Conditional runs are evaluated on equally many samples of every category.
         self.eval_y = (jnp.arange(int(self.t["eval_samples"])) % gan.num_classes
                        if gan.num_classes else None)
-        if gan.pairing is not None:  # G answers every training example once (recommendation)
-            self.eval_z, self.eval_y = sampling.answer_inputs(gan, self.evaluator.conditions,
-                                                              self.size)
+        if gan.pairing is not None:  # G answers real examples: the evaluator's, or fixed reals
+            self.sample_z, self.sample_y = sampling.answer_inputs(
+                gan, sampling.fixed_reals(self.setup.data, 64), self.size)
+            conditions = getattr(self.evaluator, "conditions", None)
+            if conditions is None:
+                conditions = sampling.fixed_reals(self.setup.data, int(self.t["eval_samples"]))
+            self.eval_z, self.eval_y = sampling.answer_inputs(gan, conditions, self.size)
         self._chunks: dict[int, Any] = {}
         self.damaged: list[Damage] = []  # damaged checkpoints passed over when resuming
         generate_fn = lambda state, z, y: generate(gan, state, z, y)  # noqa: E731
@@ -190,7 +194,7 @@ class Run:
             member = self.member(samples, i)
             if data.is_image:
                 image = image_grid(member, data.value_range, ncol=8)
-                if self.sample_y is not None:
+                if self.setup.gan.num_classes:
                     image = label_rows(image, data.class_names)
             else:
                 image = scatter_image(member, data.modes)

@@ -47,3 +47,9 @@ def answer_inputs(gan: GAN, conditions, members: int = 1) -> tuple[jax.Array, ja
     y = gan.pairing.infer(jnp.asarray(conditions))
     z = jnp.zeros((len(y), gan.latent_dim), jnp.float32)
     return (z if members == 1 else jnp.broadcast_to(z, (members, *z.shape))), y
+
+
+def fixed_reals(data, n: int):
+    """n real training examples drawn with a fixed key: what a paired generator (GANomaly) is
+    asked to reconstruct for sample grids and evaluation."""
+    return data.sample(data.arrays, jax.random.fold_in(jax.random.PRNGKey(0), EVAL_KEY_TAG), n)[0]

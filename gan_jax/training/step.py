@@ -174,7 +174,7 @@ def g_objective(game: Game, g_params, state: GANState, data, real, real_y, z, fa
         real_logits = real_out.logits
     adversarial = game.loss.g_loss(real_logits, fake_out.logits)
     inputs = TermInputs(critic_fn(game, d_params, state.d_state), real, real_y, fake, fake_y,
-                        real_out, fake_out, kt, state.step, None, state.d_state)
+                        real_out, fake_out, kt, state.step, None, state.d_state, g_params)
     value, term_scalars, _ = add_terms(game.pieces("g_term"), "g_term",
                                        adversarial if game.g_adversarial else 0.0, inputs,
                                        state.extras, kt)

@@ -116,6 +116,14 @@ def test_detect_refuses_a_run_not_trained_on_one_category(tmp_path, fake_fmnist,
     assert detect_cli.main([f"run_dir={tmp_path / 'all'}"]) == 2
     assert "not trained on one category" in capsys.readouterr().err
     assert score_cli.main([f"run_dir={tmp_path / 'all'}", "images=x.npy"]) == 2
-    assert "has no trained detector" in capsys.readouterr().err
+    assert "has no fanogan detector" in capsys.readouterr().err
     with pytest.raises(Exception, match="detector.steps=0"):
         detect_cli.settings({"steps": 0})
+
+
+def test_ganomaly_detector_needs_a_ganomaly_run(tmp_path, fake_fmnist, capsys):
+    run = one_class_run(tmp_path / "run", fake_fmnist)
+    assert detect_cli.main([f"run_dir={run}", "detector.name=ganomaly"]) == 2
+    assert "detector=ganomaly scores a model=ganomaly run" in capsys.readouterr().err
+    assert detect_cli.main([f"run_dir={run}", "detector.name=nope"]) == 2
+    assert "detector.name=nope is unknown" in capsys.readouterr().err
