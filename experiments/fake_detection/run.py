@@ -39,7 +39,7 @@ RUNS = {
     "dcgan_hinge": [*NARROW, "loss=hinge"],
     "mlp_ns": ["model=mlp", "model.g_hidden=[256,512]", "model.d_hidden=[512,256]"],
 }
-FULL = {"steps": 1500, "early": 300, "n_train": 3000, "n_test": 1000, "detector_steps": 500}
+FULL = {"steps": 5000, "early": 1000, "n_train": 3000, "n_test": 1000, "detector_steps": 500}
 SMOKE = {"steps": 100, "early": 50, "n_train": 200, "n_test": 200, "detector_steps": 50}
 
 
@@ -58,7 +58,8 @@ def train_run(name: str, budget: dict, out: pathlib.Path) -> dict:
            f"trainer.keep_checkpoints={steps // early + 1}", "trainer.eval_samples=1000",
            "eval.reference_samples=2000", "trainer.progress=false", f"hydra.run.dir={run_dir}"]
     summary = run_dir / "summary.json"
-    if summary.is_file() and json.loads(summary.read_text())["status"] == "completed":
+    done = summary.is_file() and json.loads(summary.read_text())
+    if done and done["status"] == "completed" and done["step"] == steps:
         print(f"{run_dir}: reusing the completed run", flush=True)
     else:
         resume = ["trainer.resume=true"] if (run_dir / "checkpoints").is_dir() else []
