@@ -7,6 +7,7 @@ import pytest
 from gan_jax.config import schemas
 from gan_jax.config.validate import validate
 from gan_jax.errors import ConfigError
+from gan_jax.training import population as population_lib
 from tests.conftest import CONF, TINY_RING, make_cfg
 
 
@@ -47,7 +48,14 @@ def test_trainer_and_eval_schemas_match_their_yaml():
     f"mitigation=[{','.join(options('mitigation'))}]"])
 def test_shipped_configs_are_valid(overrides):
     required = ["data.root=/photos"] if overrides == "data=image_folder" else []  # no default
-    validate(make_cfg([overrides, *required]))
+    cfg = make_cfg([overrides, *required])
+    size = int(cfg["trainer"]["population"])
+    if size == 1:
+        validate(cfg)
+        return
+    varying = population_lib.varying_settings(cfg)  # a population: each member is a single run
+    for i in range(size):
+        validate(population_lib.member_config(cfg, varying, i))
 
 
 # One case per class of bad value: wrong type, out of range, not a choice, list element, null
@@ -113,5 +121,13 @@ def test_unknown_keys_outside_hydra_are_refused():
 
 def test_conf_has_no_group_without_schema():
     groups = {p.name for p in CONF.iterdir() if p.is_dir()} - {"hydra", "experiment"}
-    assert groups == {*schemas.SELECTED_BY_NAME, *schemas.SINGLE, "mitigation"}
+    assert groups == {*schemas.SELECTED_BY_NAME, *schemas.SINGLE, "mitigation", "detector"}
+
+
+def test_detector_schemas_match_their_yaml():
+    """conf/detector/ is read by `python -m gan_jax.detect`, not composed into training configs."""
+    from omegaconf import OmegaConf
+    for name in options("detector"):
+        values = OmegaConf.to_container(OmegaConf.load(CONF / "detector" / f"{name}.yaml"))
+        assert set(values) == keys_of(schemas.DETECTORS[name]), name
     assert pathlib.Path(CONF / "config.yaml").is_file()
