@@ -79,6 +79,9 @@ def small(group, option, fake_root):
         return [*TINY_DCGAN, f"data={option}", f"data.root={fake_root}", *extra]
     if group == "model" and option == "cfgan":  # conditioned on interactions, not categories
         return [*TINY_CFGAN, f"data.root={write_fake_movielens(fake_root.parent / 'ml')}"]
+    if group == "model" and option == "ganomaly":  # reconstructs images of one category
+        return ["model=ganomaly", "model.width=4", "model.fc_width=16", "model.latent_dim=8",
+                "trainer.batch_size=8", f"data.root={fake_root}", "data.category=2"]
     if group == "model":
         ring_only = ("data=ring", "data.num_points=2000")
         sizes = {"mlp": [o for o in TINY_RING if o not in ring_only], "dcgan": TINY_DCGAN,
