@@ -39,10 +39,10 @@ sys.path.insert(0, str(ROOT))
 # Golan & El-Yaniv 2018, Table 1, Fashion-MNIST means (REFERENCES.md); GEOM per category 0-9.
 PUBLISHED = {"RAW-OC-SVM": 92.8, "CAE-OC-SVM": 91.7, "DSEBM": 86.6, "ADGAN": 88.4, "GEOM": 93.5}
 GEOM = [99.4, 97.6, 91.1, 89.9, 92.1, 93.4, 83.3, 98.9, 90.8, 99.2]
-FULL = {"gan_steps": 2000, "encoder_steps": 1000, "ganomaly_steps": 1500, "probe_steps": 300,
-        "svm_train": None}
-SMOKE = {"gan_steps": 100, "encoder_steps": 100, "ganomaly_steps": 100, "probe_steps": 100,
-         "svm_train": 300, "categories": [0, 7]}
+FULL = {"gan_steps": 2000, "encoder_steps": 1000, "ganomaly_steps": 1500, "ganomaly_seeds": 2,
+        "probe_steps": 300, "svm_train": None}
+SMOKE = {"gan_steps": 100, "encoder_steps": 100, "ganomaly_steps": 100, "ganomaly_seeds": 2,
+         "probe_steps": 100, "svm_train": 300, "categories": [0, 7]}
 
 
 def run_cmd(cmd: list[str], what: str) -> float:
@@ -63,15 +63,18 @@ FAMILIES = {"fanogan": ("oneclass", "oneclass_fashion", "gan_steps"),
 def train_gans(budget: dict, out: pathlib.Path, extra: list[str], family: str = "fanogan") -> dict:
     folder, experiment, steps_key = FAMILIES[family]
     run_dir = (out / folder).resolve()
-    cats = budget.get("categories", list(range(10)))
+    seeds = budget.get(f"{family}_seeds", 1)  # members: every category once per seed
+    cats = budget.get("categories", list(range(10))) * seeds
     steps = budget[steps_key]
     cmd = [sys.executable, "-m", "gan_jax.train", f"experiment={experiment}",
            f"trainer.population={len(cats)}", f"data.category=[{','.join(map(str, cats))}]",
+           f"seed=[{','.join(map(str, range(len(cats))))}]",
            f"trainer.steps={steps}", f"trainer.checkpoint_every={steps}",
            f"trainer.eval_every={steps}", f"trainer.sample_every={steps}",
            "trainer.progress=false", f"hydra.run.dir={run_dir}", *extra]
     summary = run_dir / "summary.json"
-    done = summary.is_file() and json.loads(summary.read_text())["status"] == "completed"
+    saved = json.loads(summary.read_text()) if summary.is_file() else {}
+    done = saved.get("status") == "completed" and len(saved.get("members", [])) == len(cats)
     if not done:
         resume = ["trainer.resume=true"] if (run_dir / "checkpoints").is_dir() else []
         run_cmd(cmd + resume, f"{len(cats)} one-class GANs ({family})")
@@ -134,7 +137,8 @@ def table(results: dict) -> str:
 
     lines = ["| category | f-AnoGAN (ours) | GANomaly (ours) | raw OC-SVM (ours) | GEOM (published) |",
              "|---|---|---|---|---|"]
-    gano = {m["category"]: m["auroc"] for m in results["ganomaly"]["members"]}
+    seeds = results["summary"]["ganomaly_over_seeds"]
+    gano = {int(c): v["mean"] / 100 for c, v in seeds["per_category"].items()}
     for m in results["fanogan"]["members"]:
         c = m["category"]
         lines.append(f"| {c} {CLASS_NAMES[c]} | {100 * m['auroc']:.1f} | {100 * gano[c]:.1f} | "
@@ -143,9 +147,23 @@ def table(results: dict) -> str:
     cells = " | ".join(f"**{f[k]['mean']:.1f} ± {f[k]['se']:.1f}**"
                        for k in ("fanogan", "ganomaly", "oc_svm"))
     lines.append(f"| **mean ± s.e. over categories** | {cells} | {np.mean(GEOM):.1f} |")
+    g = seeds["mean_over_categories"]
+    lines.append(f"| mean over categories, ± s.e. over {seeds['seeds']} seeds | - | "
+                 f"{g['mean']:.1f} ± {g['se']:.1f} | - | - |")
     lines += ["", "Published means (Golan & El-Yaniv 2018): " +
               ", ".join(f"{k} {v}" for k, v in PUBLISHED.items()) + "."]
     return "\n".join(lines) + "\n"
+
+
+def over_seeds(members: list[dict]) -> dict:
+    """Per category: mean over its members (seeds); and the mean over categories computed per
+    seed, with its mean +- s.e. over seeds."""
+    cats = sorted({m["category"] for m in members})
+    per_cat = {c: [m["auroc"] for m in members if m["category"] == c] for c in cats}
+    n_seeds = min(len(v) for v in per_cat.values())
+    per_seed = [float(np.mean([per_cat[c][k] for c in cats])) for k in range(n_seeds)]
+    return {"seeds": n_seeds, "per_category": {str(c): mean_se(v) for c, v in per_cat.items()},
+            "mean_over_categories_per_seed": per_seed, "mean_over_categories": mean_se(per_seed)}
 
 
 def mean_se(values) -> dict:
@@ -173,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "fanogan": fano, "ganomaly": gano, "oc_svm": {str(c): v for c, v in svm.items()},
         "summary": {"fanogan": mean_se([m["auroc"] for m in fano["members"]]),
-                    "ganomaly": mean_se([m["auroc"] for m in gano["members"]]),
+                    "ganomaly": mean_se([np.mean([m["auroc"] for m in gano["members"]
+                                                  if m["category"] == c]) for c in cats]),
+                    "ganomaly_over_seeds": over_seeds(gano["members"]),
                     "oc_svm": mean_se([v["auroc"] for v in svm.values()])},
         "published": PUBLISHED, "geom_per_category": GEOM,
         "gan_run": {"command": gans["command"], "wall_seconds": gans["summary"]["wall_seconds"],
