@@ -206,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=pathlib.Path, default=HERE / "runs", help="training run directories")
     p.add_argument("--results", type=pathlib.Path, default=HERE, help="results, cache and plots")
     p.add_argument("--no-train", action="store_true", help="only tabulate the cached runs")
+    p.add_argument("--datasets", nargs="+", help="train only these (the table has all cached runs)")
     args = p.parse_args(argv)
     budget, start = BUDGETS[args.budget], time.perf_counter()
     cache = args.results / "results_cache" / args.budget
@@ -213,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     for data in budget.datasets:
         records[data] = {}
         for m, method in METHODS.items():
-            if args.no_train:
+            if args.no_train or data not in (args.datasets or budget.datasets):
                 f = cache / f"{data}_m{m}.json"
                 rec = json.loads(f.read_text()) if f.is_file() else None
                 if rec is not None and rec["protocol"] == protocol(data, m, budget):
