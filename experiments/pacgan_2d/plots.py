@@ -68,3 +68,37 @@ def plot(points: dict, threshold: float, prefix: pathlib.Path, title: str = "") 
         fig.savefig(files[-1], dpi=90)
         plt.close(fig)
     return files
+
+
+def curves(records: dict, prefix: pathlib.Path) -> pathlib.Path:
+    """Mean over seeds (band: min to max) of modes and % HQ against the step, per method.
+
+    `records`: {data: {method: cached run record}}; each member's `curve` rows are
+    [step, modes, hq, rkl] from the run's evaluations.
+    """
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    datasets = [d for d in records if records[d]]
+    fig, axes = plt.subplots(len(datasets), 2, figsize=(10, 3.2 * len(datasets)), squeeze=False)
+    for row, data in zip(axes, datasets):
+        for method, rec in records[data].items():
+            c = np.array([m["curve"] for m in rec["members"]], float)  # [seeds, evals, 4]
+            steps = c[0, :, 0]
+            for ax, col, scale in ((row[0], 1, 1), (row[1], 2, 100)):
+                v = scale * c[:, :, col]
+                line, = ax.plot(steps, v.mean(0), marker=".", label=f"{method} ({len(c)} seeds)")
+                ax.fill_between(steps, v.min(0), v.max(0), color=line.get_color(), alpha=0.12)
+        row[0].set(xlabel="step", title=f"{data}: modes captured (mean; band min-max)")
+        row[1].set(xlabel="step", title=f"{data}: % high quality (mean; band min-max)")
+        row[1].axhline(80, color="gray", ls="--", lw=1)
+        row[0].legend(fontsize=8)
+        for ax in row:
+            ax.grid(alpha=0.3)
+    fig.tight_layout()
+    out = prefix.with_name(prefix.name + "_curves.png")
+    fig.savefig(out, dpi=90)
+    plt.close(fig)
+    return out

@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     steps_text = ", ".join(f"{d} {s} steps x seeds 0-{budget.seeds[d] - 1}"
                            for d, s in budget.steps.items())
     title = f"budget {args.budget}: {steps_text}; samples of seed 0"
-    figs = plots.plot(points, threshold, prefix, title) if points else []
+    figs = [*plots.plot(points, threshold, prefix, title), plots.curves(records, prefix)] if points else []
     runs = {d: {meth: {k: r[k] for k in ("command", "commit", "machine", "finished_utc",
                                          "load_average_1_5_15", "process_seconds",
                                          "train_seconds", "steps_per_second")}
