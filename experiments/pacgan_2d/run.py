@@ -1,14 +1,19 @@
 """Reproduce PacGAN's Table 1 (Lin et al. 2018): GAN vs PacGAN2/3/4 on the 2D ring and grid.
 
-    .venv/bin/python experiments/pacgan_2d/run.py --budget cpu    # 11-13 min on 2 CPU cores
+    .venv/bin/python experiments/pacgan_2d/run.py --budget cpu    # see README.md for its cost
     .venv/bin/python experiments/pacgan_2d/run.py --budget full   # the paper's protocol (a GPU)
+    .venv/bin/python experiments/pacgan_2d/run.py --budget cpu --no-train  # table of what is done
 
 Per dataset and packing degree m, one training run (`experiment=pacgan_<data>`) trains every
 seed as one population (`trainer.population`, `seed=[...]`); m > 1 adds `mitigation=[pacgan]`.
-As in the authors' code, D sees 100 packs per step, so the batch is 100 * m samples. The table
-(mean +- s.e. over seeds of modes, % high quality, reverse KL at 3 std) goes to
-`results_<budget>.json` / `.md`, with a scatter plot of samples and a mode histogram (PNG).
-Completed runs found in --out are reused, so an interrupted call can simply be repeated.
+As in the authors' code, D sees 100 packs per step, so the batch is 100 * m samples.
+
+Each finished run is recorded in `results_cache/<budget>/<data>_m<m>.json` (committed): every
+seed's final evaluation and evaluation curve, 2500 samples of seed 0, the command, the commit,
+the machine and the wall time. A later call reuses those records and trains only what is
+missing, so the budget can be spread over several sessions. The table (mean +- s.e. over seeds of
+modes, % high quality, reverse KL at 3 std) goes to `results_<budget>.json` / `.md`, with a
+scatter plot of samples and a grid mode histogram (PNG).
 """
 
 from __future__ import annotations
@@ -26,59 +31,125 @@ import numpy as np
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT))
+from experiments.pacgan_2d import plots  # noqa: E402
+from experiments.provenance import provenance  # noqa: E402
+
 METHODS = {1: "GAN", 2: "PacGAN2", 3: "PacGAN3", 4: "PacGAN4"}
 METRICS = ("modes", "hq", "rkl")
 PACKS_PER_BATCH = 100  # PacGAN's batch: 100 D inputs of m samples each
+EVAL_SAMPLES = 2500
 
 
 @dataclasses.dataclass(frozen=True)
 class Budget:
-    steps: int
-    seeds: int
-    datasets: tuple[str, ...] = ("ring", "grid")
-    every: int = 500         # steps per compiled call (trainer.log_every)
-    eval_every: int = 1000   # a multiple of `every`; the table uses the evaluation at the end
+    steps: dict          # {dataset: training steps}; its keys are the datasets
+    seeds: dict          # {dataset: seeds, 0..n-1}
+    every: int = 500       # steps per compiled call (trainer.log_every)
+    eval_every: int = 1000  # a multiple of `every`; the table uses the evaluation at the end
+
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        return tuple(self.steps)
 
 
-BUDGETS = {  # cpu: measured 11-13 min on 2 shared cores (README.md)
-    "smoke": Budget(steps=200, seeds=2, datasets=("ring",), every=100, eval_every=200),  # slow test
-    "cpu": Budget(steps=1000, seeds=3, every=500, eval_every=500),
-    "full": Budget(steps=400_000, seeds=10, every=10_000, eval_every=40_000),  # authors' 400 epochs
+BUDGETS = {  # cpu: chosen from the learning curves (curve.py, README.md)
+    "smoke": Budget(steps={"ring": 200}, seeds={"ring": 2}, every=100, eval_every=200),  # the test
+    "cpu": Budget(steps={"ring": 10_000, "grid": 40_000}, seeds={"ring": 5, "grid": 3}, every=1000,
+                  eval_every=1000),
+    "full": Budget(steps={"ring": 400_000, "grid": 400_000}, seeds={"ring": 10, "grid": 10},
+                   every=10_000, eval_every=40_000),  # the authors' 400 epochs
 }
 
 
 def overrides(data: str, m: int, budget: Budget, run_dir: pathlib.Path) -> list[str]:
     """The `gan_jax.train` command line of one (dataset, m) run."""
-    b = budget
-    args = [f"experiment=pacgan_{data}", f"trainer.population={b.seeds}",
-            f"seed=[{','.join(map(str, range(b.seeds)))}]", f"trainer.steps={b.steps}",
+    b, steps, seeds = budget, budget.steps[data], budget.seeds[data]
+    args = [f"experiment=pacgan_{data}", f"trainer.population={seeds}",
+            f"seed=[{','.join(map(str, range(seeds)))}]", f"trainer.steps={steps}",
             f"trainer.batch_size={PACKS_PER_BATCH * m}", f"trainer.log_every={b.every}",
-            f"trainer.sample_every={b.eval_every}", f"trainer.eval_every={b.eval_every}",
-            f"trainer.checkpoint_every={b.steps}", "trainer.eval_samples=2500",
+            f"trainer.sample_every={steps}", f"trainer.eval_every={b.eval_every}",
+            f"trainer.checkpoint_every={steps}", f"trainer.eval_samples={EVAL_SAMPLES}",
             "trainer.progress=false", f"hydra.run.dir={run_dir}"]
     if m > 1:
         args += ["mitigation=[pacgan]", f"mitigation.pacgan.m={m}"]
     return args
 
 
-def train(data: str, m: int, budget: Budget, out: pathlib.Path) -> dict:
-    """Run (or reuse) one population run; its summary.json."""
-    run_dir = out / f"{data}_m{m}"
-    summary_file = run_dir / "summary.json"
-    if summary_file.is_file():
+def protocol(data: str, m: int, budget: Budget) -> dict:
+    """What a cached record must match to be reused."""
+    return {"data": data, "m": m, "steps": budget.steps[data], "seeds": budget.seeds[data],
+            "every": budget.every, "eval_every": budget.eval_every,
+            "batch_size": PACKS_PER_BATCH * m, "eval_samples": EVAL_SAMPLES}
+
+
+def member_curves(tb_dir: pathlib.Path, n: int) -> list[list[list[float]]]:
+    """Per member, [[step, modes, hq, rkl], ...] from the run's TensorBoard events."""
+    from tensorboard.backend.event_processing.event_accumulator import (  # noqa: PLC0415
+        EventAccumulator)
+
+    curves = []
+    for i in range(n):
+        acc = EventAccumulator(str(tb_dir / f"member_{i:02d}" if n > 1 else tb_dir),
+                               size_guidance={"scalars": 0})
+        acc.Reload()
+        rows: dict[int, list[float]] = {}
+        for k in METRICS:
+            for e in acc.Scalars(f"eval/{k}"):
+                rows.setdefault(e.step, [e.step, None, None, None])[1 + METRICS.index(k)] = e.value
+        curves.append([rows[s] for s in sorted(rows)])
+    return curves
+
+
+def samples(run_dir: pathlib.Path, member: int = 0, n: int = EVAL_SAMPLES) -> np.ndarray:
+    """n samples of one member from the run's last checkpoint (via `gan_jax.sample`)."""
+    from gan_jax.sample import SampleConfig, sample  # noqa: PLC0415  (JAX: after training)
+
+    out = run_dir / "samples" / f"pacgan_2d_member{member}.png"
+    written = sample(SampleConfig(run_dir=str(run_dir), n=n, member=member, npy=True, out=str(out)))
+    return np.load(written["npy"])
+
+
+def run_one(data: str, m: int, budget: Budget, out: pathlib.Path, cache: pathlib.Path) -> dict:
+    """The record of one population run: from the cache, or trained now and cached."""
+    want = protocol(data, m, budget)
+    cache_file = cache / f"{data}_m{m}.json"
+    if cache_file.is_file():
+        record = json.loads(cache_file.read_text())
+        if record["protocol"] == want:
+            print(f"{data} {METHODS[m]}: reusing {cache_file.relative_to(cache.parents[1])}", flush=True)
+            return record
+        print(f"{cache_file}: recorded for another protocol, training again", flush=True)
+    run_dir = (out / f"{data}_m{m}").resolve()
+    cmd = [sys.executable, "-m", "gan_jax.train", *overrides(data, m, budget, run_dir)]
+    summary_file, process_seconds = run_dir / "summary.json", None
+    summary = json.loads(summary_file.read_text()) if summary_file.is_file() else None
+    if summary is None or summary["status"] != "completed" or summary["step"] != want["steps"]:
+        if run_dir.exists():
+            sys.exit(f"{run_dir} holds an unfinished or different run; delete it or pick --out.")
+        print(f"{data} {METHODS[m]}: {' '.join(cmd[1:])}", flush=True)
+        start = time.perf_counter()
+        r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        if r.returncode:
+            sys.exit(f"failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-3000:]}")
+        process_seconds = round(time.perf_counter() - start, 1)
         summary = json.loads(summary_file.read_text())
-        done = summary["status"] == "completed" and summary["step"] == budget.steps
-        if done and len(summary["members"]) == budget.seeds:
-            print(f"{run_dir}: reusing the completed run", flush=True)
-            return {**summary, "reused": True}
-        sys.exit(f"{run_dir} holds an unfinished or different run; delete it or pick --out.")
-    cmd = [sys.executable, "-m", "gan_jax.train", *overrides(data, m, budget, run_dir.resolve())]
-    start = time.perf_counter()
-    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    if r.returncode:
-        sys.exit(f"failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-3000:]}")
-    print(f"{data} {METHODS[m]}: {time.perf_counter() - start:.0f} s", flush=True)
-    return json.loads(summary_file.read_text())
+    members = summary["members"]
+    curves = member_curves(run_dir / "tb", len(members))
+    cfg = json.loads((run_dir / "config.json").read_text())
+    threshold = float(cfg.get("eval", {}).get("mode_threshold", 3.0))
+    record = {"method": METHODS[m], "protocol": want, "command": " ".join(cmd[1:]),
+              "threshold_std": threshold, "process_seconds": process_seconds,
+              "train_seconds": summary["wall_seconds"], "steps_per_second": summary["steps_per_second"],
+              **provenance(),
+              "members": [{"seed": i, "eval": mem["eval"], "curve": c}
+                          for i, (mem, c) in enumerate(zip(members, curves))],
+              "samples_seed0": np.round(samples(run_dir), 4).tolist()}
+    cache.mkdir(parents=True, exist_ok=True)
+    cache_file.write_text(json.dumps(record))
+    print(f"{data} {METHODS[m]}: {process_seconds} s in all, {summary['wall_seconds']} s training; "
+          f"recorded in {cache_file.name}", flush=True)
+    return record
 
 
 def mean_se(values: list[float]) -> dict:
@@ -87,7 +158,7 @@ def mean_se(values: list[float]) -> dict:
     rKL is infinite for a member without any high-quality sample (its mode histogram is empty);
     such members are left out and counted in `undefined` (None in `values`), not averaged in.
     """
-    v = np.asarray(values, float)
+    v = np.asarray([math.inf if x is None else x for x in values], float)
     ok = v[np.isfinite(v)]
     mean = float(ok.mean()) if len(ok) else None
     se = float(ok.std(ddof=1) / math.sqrt(len(ok))) if len(ok) > 1 else (0.0 if len(ok) else None)
@@ -109,17 +180,19 @@ def cell(stat: dict, scale: float = 1.0, digits: int = 1, unit: str = "") -> str
     return text + (f" ({stat['undefined']} undef.)" if stat["undefined"] else "")
 
 
-def markdown(table: dict) -> str:
-    """The table in the paper's layout: one row per method, modes / HQ / rKL per dataset."""
-    datasets = list(table)
+def markdown(table: dict, datasets: list[str] | None = None) -> str:
+    """The table in the paper's layout: one row per method, modes / HQ / rKL per dataset;
+    a (dataset, method) not in `table` reads "not run yet"."""
+    datasets = datasets or list(table)
     head = "| Method | " + " | ".join(f"{d.capitalize()} {c}" for d in datasets
                                       for c in ("modes", "HQ", "rKL")) + " |"
     lines = [head, "|" + "---|" * (1 + 3 * len(datasets))]
     for method in METHODS.values():
         cells = []
         for d in datasets:
-            s = table[d][method]
-            cells += [cell(s["modes"]), cell(s["hq"], 100, 1, "%"), cell(s["rkl"], digits=2)]
+            s = table.get(d, {}).get(method)
+            cells += (["not run yet"] * 3 if s is None else
+                      [cell(s["modes"]), cell(s["hq"], 100, 1, "%"), cell(s["rkl"], digits=2)])
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
     if any(s["rkl"]["undefined"] for by_method in table.values() for s in by_method.values()):
         lines.append("\n(k undef.): k seeds had no high-quality sample, so no rKL; the mean is "
@@ -127,101 +200,55 @@ def markdown(table: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def samples(run_dir: pathlib.Path, member: int = 0, n: int = 2500) -> np.ndarray:
-    """n samples of one member from the run's last checkpoint (via `gan_jax.sample`)."""
-    from gan_jax.sample import SampleConfig, sample  # JAX only here: training runs elsewhere
-
-    out = run_dir / "samples" / f"pacgan_2d_member{member}.png"
-    written = sample(SampleConfig(run_dir=str(run_dir), n=n, member=member, npy=True, out=str(out)))
-    return np.load(written["npy"])
-
-
-def mode_counts(x: np.ndarray, modes: np.ndarray, std: float, threshold: float) -> np.ndarray:
-    """High-quality samples per mode (nearest mode, within threshold * std), as in the metric."""
-    d = np.linalg.norm(x[:, None] - modes[None], axis=-1)
-    nearest, hq = d.argmin(1), d.min(1) < threshold * std
-    return np.bincount(nearest[hq], minlength=len(modes))
-
-
-def plot(points: dict, threshold: float, prefix: pathlib.Path) -> list[pathlib.Path]:
-    """Scatter of seed 0's samples per method and dataset; grid mode histogram GAN vs PacGAN2.
-
-    Panel titles are the metrics of the plotted samples (not the table's evaluation latents).
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from gan_jax.data.mixtures import MIXTURES
-
-    datasets = list(points)
-    fig, axes = plt.subplots(len(datasets), len(METHODS), figsize=(3.2 * len(METHODS), 3.3 * len(datasets)),
-                             squeeze=False)
-    for row, data in zip(axes, datasets):
-        make_modes, std = MIXTURES[data]
-        modes, lim = make_modes(), 1.5 if data == "ring" else 5.5
-        for ax, method in zip(row, METHODS.values()):
-            counts = mode_counts(points[data][method], modes, std, threshold)
-            ax.scatter(*points[data][method].T, s=2, alpha=0.3, color="tab:blue")
-            ax.scatter(*modes.T, s=30, marker="x", color="red")
-            ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xticks=[], yticks=[],
-                   title=f"{data} {method}: {(counts > 0).sum()} modes, "
-                         f"{100 * counts.sum() / len(points[data][method]):.1f}% HQ")
-            ax.title.set_fontsize(9)
-    fig.tight_layout()
-    files = [prefix.with_name(prefix.name + "_samples.png")]
-    fig.savefig(files[0], dpi=90)
-    plt.close(fig)
-    if "grid" in points:
-        make_modes, std = MIXTURES["grid"]
-        fig, ax = plt.subplots(figsize=(9, 3))
-        for shift, method in ((-0.2, "GAN"), (0.2, "PacGAN2")):
-            counts = mode_counts(points["grid"][method], make_modes(), std, threshold)
-            ax.bar(np.arange(len(counts)) + shift, counts, width=0.4, label=method)
-        ax.axhline(len(points["grid"]["GAN"]) / 25, color="gray", ls="--", label="uniform, all HQ")
-        ax.set(xlabel="grid mode", ylabel=f"samples within {threshold:g} std (of 2500)",
-               title="grid, seed 0: high-quality samples per mode")
-        ax.legend()
-        fig.tight_layout()
-        files.append(prefix.with_name(prefix.name + "_grid_modes.png"))
-        fig.savefig(files[-1], dpi=90)
-        plt.close(fig)
-    return files
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--budget", choices=BUDGETS, default="cpu")
     p.add_argument("--out", type=pathlib.Path, default=HERE / "runs", help="training run directories")
-    p.add_argument("--results", type=pathlib.Path, default=HERE, help="results, table and plots")
+    p.add_argument("--results", type=pathlib.Path, default=HERE, help="results, cache and plots")
+    p.add_argument("--no-train", action="store_true", help="only tabulate the cached runs")
+    p.add_argument("--datasets", nargs="+", help="train only these (the table has all cached runs)")
     args = p.parse_args(argv)
     budget, start = BUDGETS[args.budget], time.perf_counter()
-    evals, points, seconds, reused, threshold = {}, {}, {}, 0, 3.0
+    cache = args.results / "results_cache" / args.budget
+    records: dict[str, dict[str, dict]] = {}
     for data in budget.datasets:
-        evals[data], points[data], seconds[data] = {}, {}, {}
+        records[data] = {}
         for m, method in METHODS.items():
-            summary = train(data, m, budget, args.out)
-            evals[data][method] = [member["eval"] for member in summary["members"]]
-            seconds[data][method] = summary["wall_seconds"]  # inside the run: no start-up
-            reused += summary.get("reused", False)
-            run_dir = pathlib.Path(summary["run_dir"])
-            cfg = json.loads((run_dir / "config.json").read_text())
-            threshold = float(cfg.get("eval", {}).get("mode_threshold", 3.0))
-            points[data][method] = samples(run_dir)
+            if args.no_train or data not in (args.datasets or budget.datasets):
+                f = cache / f"{data}_m{m}.json"
+                rec = json.loads(f.read_text()) if f.is_file() else None
+                if rec is not None and rec["protocol"] == protocol(data, m, budget):
+                    records[data][method] = rec
+            else:
+                records[data][method] = run_one(data, m, budget, args.out / args.budget, cache)
+    evals = {d: {meth: [mem["eval"] for mem in rec["members"]] for meth, rec in by.items()}
+             for d, by in records.items() if by}
     table = aggregate(evals)
+    missing = [f"{d} {meth}" for d in budget.datasets for meth in METHODS.values()
+               if meth not in records[d]]
+    threshold = next((r["threshold_std"] for by in records.values() for r in by.values()), 3.0)
     args.results.mkdir(parents=True, exist_ok=True)
     prefix = args.results / f"results_{args.budget}"
-    plots = plot(points, threshold, prefix)
+    points = {d: {meth: r["samples_seed0"] for meth, r in by.items()} for d, by in records.items() if by}
+    steps_text = ", ".join(f"{d} {s} steps x seeds 0-{budget.seeds[d] - 1}"
+                           for d, s in budget.steps.items())
+    title = f"budget {args.budget}: {steps_text}; samples of seed 0"
+    figs = [*plots.plot(points, threshold, prefix, title), plots.curves(records, prefix)] if points else []
+    runs = {d: {meth: {k: r[k] for k in ("command", "commit", "machine", "finished_utc",
+                                         "load_average_1_5_15", "process_seconds",
+                                         "train_seconds", "steps_per_second")}
+                for meth, r in by.items()} for d, by in records.items()}
     result = {"budget": args.budget, **dataclasses.asdict(budget), "threshold_std": threshold,
-              "packs_per_batch": PACKS_PER_BATCH, "eval_samples": 2500,
-              "wall_seconds": round(time.perf_counter() - start, 1), "reused_runs": reused,
-              "train_seconds": seconds, "table": table, "plots": [f.name for f in plots]}
+              "packs_per_batch": PACKS_PER_BATCH, "eval_samples": EVAL_SAMPLES,
+              "missing": missing, "runs": runs, "table": table, "plots": [f.name for f in figs],
+              "this_call": {**provenance(), "wall_seconds": round(time.perf_counter() - start, 1)}}
     prefix.with_suffix(".json").write_text(json.dumps(result, indent=2))
-    text = (f"{args.budget} budget: {budget.steps} steps, seeds 0-{budget.seeds - 1}, mean ± s.e.; "
-            f"threshold {threshold:g} std, 2500 samples\n\n" + markdown(table))
+    text = (f"{args.budget} budget: {steps_text}; mean ± s.e. over seeds; "
+            f"threshold {threshold:g} std, {EVAL_SAMPLES} samples\n\n"
+            + markdown(table, list(budget.datasets)))
     prefix.with_suffix(".md").write_text(text)
-    print(text + f"total {result['wall_seconds']:.0f} s; wrote {prefix}.json/.md and the plots")
+    print(text + f"\nthis call: {result['this_call']['wall_seconds']:.0f} s; "
+          f"{len(missing)} runs missing; wrote {prefix}.json/.md and the plots")
     return 0
 
 

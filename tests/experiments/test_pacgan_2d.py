@@ -45,9 +45,17 @@ def test_markdown_has_one_row_per_method():
     assert "| PacGAN4 | 7.0±1.0 | 60.0±10.0% | 0.10±0.00 (1 undef.) |" in text
 
 
+def test_markdown_marks_runs_not_done_yet():
+    evals = {"ring": {"GAN": [member(8, 0.9, 0.1), member(7, 0.8, 0.2)]}}
+    text = run.markdown(run.aggregate(evals), ["ring", "grid"])
+    assert "| GAN | 7.5±0.5 | 85.0±5.0% | 0.15±0.05 | not run yet | not run yet | not run yet |" in text
+    assert "| PacGAN2 | not run yet |" in text
+
+
 def test_overrides_pack_100_inputs_per_batch(tmp_path):
-    args = run.overrides("grid", 3, run.Budget(steps=500, seeds=3), tmp_path)
+    args = run.overrides("grid", 3, run.Budget(steps={"grid": 500}, seeds={"grid": 3}), tmp_path)
     assert "trainer.batch_size=300" in args and "mitigation.pacgan.m=3" in args
+    assert "trainer.steps=500" in args
     assert "seed=[0,1,2]" in args and "trainer.population=3" in args
     assert not any(a.startswith("mitigation") for a in run.overrides("grid", 1, run.BUDGETS["cpu"], tmp_path))
 
@@ -60,7 +68,7 @@ def test_smoke_budget_writes_the_table(tmp_path):
                        timeout=900)
     assert r.returncode == 0, r.stdout + r.stderr
     result = json.loads((tmp_path / "results_smoke.json").read_text())
-    assert result["threshold_std"] == 3.0 and result["seeds"] == 2
+    assert result["threshold_std"] == 3.0 and result["seeds"] == {"ring": 2}
     ring = result["table"]["ring"]
     assert list(ring) == ["GAN", "PacGAN2", "PacGAN3", "PacGAN4"]
     for stats in ring.values():
@@ -70,3 +78,12 @@ def test_smoke_budget_writes_the_table(tmp_path):
             assert (rkl is None) == (hq == 0) and (rkl is None or 0 <= rkl <= math.log(8) + 1e-6)
     assert "| PacGAN4 |" in (tmp_path / "results_smoke.md").read_text()
     assert (tmp_path / "results_smoke_samples.png").stat().st_size > 0
+    record = json.loads((tmp_path / "results_cache" / "smoke" / "ring_m2.json").read_text())
+    assert record["commit"] and record["machine"]["cpu_count"] and record["process_seconds"] > 0
+    assert len(record["members"]) == 2 and len(record["samples_seed0"]) == 2500
+    assert record["members"][0]["curve"][-1][0] == 200  # [step, modes, hq, rkl] at the end
+    # A second call trains nothing: every run comes from the cache.
+    r = subprocess.run([sys.executable, str(SCRIPT), "--budget", "smoke", "--out", str(tmp_path / "none"),
+                        "--results", str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0 and r.stdout.count("reusing") == 4 and not (tmp_path / "none").exists()
