@@ -108,9 +108,9 @@ def test_two_processes_equal_one(tmp_path):
     # quantity; leaves that did not move at all (step counts, keys) must be equal.
     # Measured on a 2-core x86-64 CI machine: the largest ratio over all leaves was 2.6e-6 with
     # an earlier JAX; with jax 0.10.2 it is 1.6e-3 (median over leaves 8.6e-5), the reductions
-    # summing in another order. A real fault (a process training on its half alone, gradients
-    # summed instead of averaged, another batch) moves leaves by a ratio of order 0.1-1, so the
-    # bound below, 1e-2 for the worst leaf and 1e-3 for the median, still catches it.
+    # summing in another order. A real fault (a process training on its half of the batch alone,
+    # or on other examples) moves leaves by a ratio of order 0.1-1, so the bound below, 1e-2 for
+    # the worst leaf and 1e-3 for the median, still catches it.
     diff = {name: np.abs(two[name] - one[name]).max() for name in start}
     moved = {name: np.abs(one[name] - start[name]).max() for name in start}
     ratios = {name: 0.0 if diff[name] == 0 else diff[name] / moved[name] if moved[name] else np.inf
