@@ -4,12 +4,13 @@ f-AnoGAN and GANomaly trained on each category, a raw-pixel OC-SVM, and the publ
     .venv/bin/python experiments/oneclass_fashion/run.py            # budget in README.md
     .venv/bin/python experiments/oneclass_fashion/run.py --smoke --out /tmp/oc   # the slow test
 
-1. One population run of `experiment=oneclass_fashion`: ten one-class WGAN-GPs, member i trained
-   on category i's training images only, in one compiled program.
+1. Per seed, one population run of `experiment=oneclass_fashion`: ten one-class WGAN-GPs,
+   member i trained on category i's training images only, in one compiled program. Each seed
+   is its own run (`runs/fanogan_seed{k}`), so more seeds add runs and reuse the finished ones.
 2. `python -m gan_jax.detect`: f-AnoGAN's encoder per member (izi_f), a fixed number of steps,
    then each member's AUROC on the 10k test images (its category normal, the nine others
    anomalous). Nothing is selected on test data.
-2b. GANomaly: a second population run (`experiment=oneclass_ganomaly`), scored by
+2b. GANomaly: population runs per seed (`experiment=oneclass_ganomaly`), scored by
    `python -m gan_jax.detect detector.name=ganomaly` (|z - z_hat|^2, nothing more to train).
 3. OC-SVM on raw pixels (scikit-learn, RBF kernel): hyperparameters fixed before seeing any
    test image (nu = 0.1, gamma = 1 / (784 * pixel variance), scikit-learn's "scale"), fitted on
@@ -24,9 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pathlib
-import platform
 import subprocess
 import sys
 import time
@@ -36,12 +35,14 @@ import numpy as np
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
+from experiments.provenance import provenance  # noqa: E402
+
 # Golan & El-Yaniv 2018, Table 1, Fashion-MNIST means (REFERENCES.md); GEOM per category 0-9.
 PUBLISHED = {"RAW-OC-SVM": 92.8, "CAE-OC-SVM": 91.7, "DSEBM": 86.6, "ADGAN": 88.4, "GEOM": 93.5}
 GEOM = [99.4, 97.6, 91.1, 89.9, 92.1, 93.4, 83.3, 98.9, 90.8, 99.2]
-FULL = {"gan_steps": 2000, "encoder_steps": 1000, "ganomaly_steps": 1500, "ganomaly_seeds": 2,
+FULL = {"gan_steps": 2000, "encoder_steps": 1000, "ganomaly_steps": 1500, "seeds": 3,
         "probe_steps": 300, "svm_train": None}
-SMOKE = {"gan_steps": 100, "encoder_steps": 100, "ganomaly_steps": 100, "ganomaly_seeds": 2,
+SMOKE = {"gan_steps": 100, "encoder_steps": 100, "ganomaly_steps": 100, "seeds": 2,
          "probe_steps": 100, "svm_train": 300, "categories": [0, 7]}
 
 
@@ -55,20 +56,21 @@ def run_cmd(cmd: list[str], what: str) -> float:
     return seconds
 
 
-# detector -> (training run folder, experiment config, GAN steps key of the budget)
-FAMILIES = {"fanogan": ("oneclass", "oneclass_fashion", "gan_steps"),
-            "ganomaly": ("oneclass_ganomaly", "oneclass_ganomaly", "ganomaly_steps")}
+# detector -> (experiment config, GAN steps key of the budget)
+FAMILIES = {"fanogan": ("oneclass_fashion", "gan_steps"),
+            "ganomaly": ("oneclass_ganomaly", "ganomaly_steps")}
 
 
-def train_gans(budget: dict, out: pathlib.Path, extra: list[str], family: str = "fanogan") -> dict:
-    folder, experiment, steps_key = FAMILIES[family]
-    run_dir = (out / folder).resolve()
-    seeds = budget.get(f"{family}_seeds", 1)  # members: every category once per seed
-    cats = budget.get("categories", list(range(10))) * seeds
+def train_gans(budget: dict, out: pathlib.Path, extra: list[str], family: str, seed: int) -> dict:
+    """One population run: every category once, member seeds 10 * seed + position."""
+    experiment, steps_key = FAMILIES[family]
+    run_dir = (out / f"{family}_seed{seed}").resolve()
+    cats = budget.get("categories", list(range(10)))
+    seeds = [10 * seed + i for i in range(len(cats))]
     steps = budget[steps_key]
     cmd = [sys.executable, "-m", "gan_jax.train", f"experiment={experiment}",
            f"trainer.population={len(cats)}", f"data.category=[{','.join(map(str, cats))}]",
-           f"seed=[{','.join(map(str, range(len(cats))))}]",
+           f"seed=[{','.join(map(str, seeds))}]",
            f"trainer.steps={steps}", f"trainer.checkpoint_every={steps}",
            f"trainer.eval_every={steps}", f"trainer.sample_every={steps}",
            "trainer.progress=false", f"hydra.run.dir={run_dir}", *extra]
@@ -77,10 +79,26 @@ def train_gans(budget: dict, out: pathlib.Path, extra: list[str], family: str = 
     done = saved.get("status") == "completed" and len(saved.get("members", [])) == len(cats)
     if not done:
         resume = ["trainer.resume=true"] if (run_dir / "checkpoints").is_dir() else []
-        run_cmd(cmd + resume, f"{len(cats)} one-class GANs ({family})")
+        run_cmd(cmd + resume, f"{len(cats)} one-class GANs ({family}, seed {seed})")
     else:
         print(f"{run_dir}: reusing the completed run", flush=True)
-    return {"run_dir": run_dir, "command": cmd[1:], "summary": json.loads(summary.read_text())}
+    return {"run_dir": run_dir, "command": cmd[1:], "summary": json.loads(summary.read_text()),
+            "provenance": provenance()}
+
+
+def family_runs(budget: dict, out: pathlib.Path, extra: list[str], family: str) -> dict:
+    """Train and score every seed of one detector family; members of all seeds together."""
+    runs, members = [], []
+    for seed in range(budget["seeds"]):
+        run = train_gans(budget, out, extra, family, seed)
+        scored = detect(run["run_dir"], budget, family)
+        members += [{**m, "seed": seed} for m in scored["members"]]
+        runs.append({"seed": seed, "command": run["command"], "detector_command": scored["command"],
+                     "wall_seconds": run["summary"]["wall_seconds"],
+                     "steps_per_second": run["summary"]["steps_per_second"],
+                     "detector_train_seconds": scored.get("detector_train_seconds"),
+                     "provenance": run["provenance"]})
+    return {"runs": runs, "members": members, "over_seeds": over_seeds(members)}
 
 
 def detect(run_dir: pathlib.Path, budget: dict, family: str = "fanogan") -> dict:
@@ -135,21 +153,23 @@ def oc_svm(categories: list[int], max_train: int | None) -> dict:
 def table(results: dict) -> str:
     from gan_jax.data.fashion_mnist import CLASS_NAMES
 
+    fano, gano = (results[f]["over_seeds"] for f in ("fanogan", "ganomaly"))
     lines = ["| category | f-AnoGAN (ours) | GANomaly (ours) | raw OC-SVM (ours) | GEOM (published) |",
              "|---|---|---|---|---|"]
-    seeds = results["summary"]["ganomaly_over_seeds"]
-    gano = {int(c): v["mean"] / 100 for c, v in seeds["per_category"].items()}
-    for m in results["fanogan"]["members"]:
-        c = m["category"]
-        lines.append(f"| {c} {CLASS_NAMES[c]} | {100 * m['auroc']:.1f} | {100 * gano[c]:.1f} | "
+    for c in sorted(int(c) for c in fano["per_category"]):
+        lines.append(f"| {c} {CLASS_NAMES[c]} | {fano['per_category'][str(c)]['mean']:.1f} | "
+                     f"{gano['per_category'][str(c)]['mean']:.1f} | "
                      f"{100 * results['oc_svm'][str(c)]['auroc']:.1f} | {GEOM[c]:.1f} |")
-    f = results["summary"]
-    cells = " | ".join(f"**{f[k]['mean']:.1f} ± {f[k]['se']:.1f}**"
-                       for k in ("fanogan", "ganomaly", "oc_svm"))
-    lines.append(f"| **mean ± s.e. over categories** | {cells} | {np.mean(GEOM):.1f} |")
-    g = seeds["mean_over_categories"]
-    lines.append(f"| mean over categories, ± s.e. over {seeds['seeds']} seeds | - | "
-                 f"{g['mean']:.1f} ± {g['se']:.1f} | - | - |")
+    cat_means = [mean_se([s / 100 for s in (
+        [v["mean"] for v in f["per_category"].values()])]) for f in (fano, gano)]
+    cells = " | ".join(f"{m['mean']:.1f} ± {m['se']:.1f}" for m in cat_means)
+    svm = results["summary"]["oc_svm"]
+    lines.append(f"| mean ± s.e. over categories | {cells} | {svm['mean']:.1f} ± {svm['se']:.1f} | "
+                 f"{np.mean(GEOM):.1f} |")
+    seeds = " | ".join(f"**{f['mean_over_categories']['mean']:.1f} ± "
+                       f"{f['mean_over_categories']['se']:.1f}** ({f['seeds']} seeds)"
+                       for f in (fano, gano))
+    lines.append(f"| **mean over categories, ± s.e. over seeds** | {seeds} | - | - |")
     lines += ["", "Published means (Golan & El-Yaniv 2018): " +
               ", ".join(f"{k} {v}" for k, v in PUBLISHED.items()) + "."]
     return "\n".join(lines) + "\n"
@@ -180,36 +200,23 @@ def main(argv: list[str] | None = None) -> int:
     budget, out = (SMOKE if args.smoke else FULL), pathlib.Path(args.out)
     results_dir = out if args.smoke else HERE
     start = time.perf_counter()
-    gans = train_gans(budget, out, args.overrides)
-    fano = detect(gans["run_dir"], budget)
-    gano_run = train_gans(budget, out, args.overrides, "ganomaly")
-    gano = detect(gano_run["run_dir"], budget, "ganomaly")
+    fano = family_runs(budget, out, args.overrides, "fanogan")
+    gano = family_runs(budget, out, args.overrides, "ganomaly")
     probe = cost_probe(budget, out)
-    cats = [m["category"] for m in fano["members"]]
+    cats = sorted({m["category"] for m in fano["members"]})
     svm = oc_svm(cats, budget["svm_train"])
-    population_sps = gans["summary"]["steps_per_second"]
+    population_sps = fano["runs"][0]["steps_per_second"]
     results = {
         "fanogan": fano, "ganomaly": gano, "oc_svm": {str(c): v for c, v in svm.items()},
-        "summary": {"fanogan": mean_se([m["auroc"] for m in fano["members"]]),
-                    "ganomaly": mean_se([np.mean([m["auroc"] for m in gano["members"]
-                                                  if m["category"] == c]) for c in cats]),
-                    "ganomaly_over_seeds": over_seeds(gano["members"]),
-                    "oc_svm": mean_se([v["auroc"] for v in svm.values()])},
+        "summary": {"oc_svm": mean_se([v["auroc"] for v in svm.values()])},
         "published": PUBLISHED, "geom_per_category": GEOM,
-        "gan_run": {"command": gans["command"], "wall_seconds": gans["summary"]["wall_seconds"],
-                    "steps_per_second": population_sps, "members": len(cats)},
-        "ganomaly_run": {"command": gano_run["command"],
-                         "wall_seconds": gano_run["summary"]["wall_seconds"],
-                         "steps_per_second": gano_run["summary"]["steps_per_second"]},
         "population_vs_separate": {
             "population_seconds_per_step": 1 / population_sps,
             "single_run_seconds_per_step": 1 / probe["steps_per_second"],
             "ten_separate_runs_seconds_per_step": len(cats) / probe["steps_per_second"],
             "note": "steady-state steps/s from each run's summary.json (compilation included in "
                     "both); separate runs would each also pay their own start-up and compilation"},
-        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                 capture_output=True, text=True).stdout.strip(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.platform()}",
+        "provenance": provenance(),
         "wall_seconds": round(time.perf_counter() - start, 1),
     }
     results_dir.mkdir(parents=True, exist_ok=True)
