@@ -73,8 +73,9 @@ def evaluate(cfg: EvaluateConfig) -> dict:
     key = jax.random.PRNGKey(cfg.seed)
     z = gan.sample_latent(key, n)
     y = jnp.arange(n) % gan.num_classes if gan.num_classes else None
-    if gan.pairing is not None:  # recommendation: G's answer to every training example
-        z, y = sampling.answer_inputs(gan, evaluator.conditions)
+    if gan.pairing is not None:  # G's answer to every condition the evaluator asks
+        conditions = evaluator.conditions
+        z, y = sampling.answer_inputs(gan, conditions, z=gan.sample_latent(key, len(conditions)))
         n = len(y)
     sample_fn = jax.jit(lambda s, z, y: generate(gan, s, z, y, cfg.ema))
 

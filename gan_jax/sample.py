@@ -4,11 +4,16 @@
     python -m gan_jax.sample run_dir=runs/cond n=16 category=Sneaker npy=true
     python -m gan_jax.sample run_dir=runs/cond n=8 category=all            # a named row per category
     python -m gan_jax.sample run_dir=runs/cond interpolate=true n=8     # 8 rows of z1 -> z2
+    python -m gan_jax.sample run_dir=runs/cdnow n=10000                 # a synthetic table (CSV)
+    python -m gan_jax.sample run_dir=runs/cdnow n=1000 condition=repurchase=1 format=parquet
 
 Options: n, category (a class name, an index, or `all` for n per category; conditional runs), seed,
 step (checkpoint; the latest by default), ema (use the EMA generator when the run has one), interpolate, steps
 (columns of an interpolation), npy (also write the raw array), out (PNG path; by default
 `<run_dir>/samples/<description>.png`), member (which member of a population run).
+Tables: format (csv | parquet) and condition (`column=value` of a discrete column: exactly n rows,
+every one with that value: G is asked for it through its condition vector, and the rare rows
+whose one-hot answers otherwise are dropped and drawn again).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from gan_jax.cli import parse_options
 from gan_jax.errors import ConfigError, UserError
 from gan_jax.tensorboard_writer import image_grid, label_rows, save_png, scatter_image
 from gan_jax.training import saved_run
+from gan_jax.training.sampling import in_chunks
 from gan_jax.training.state import generate
 
 
@@ -42,6 +48,11 @@ class SampleConfig:
     npy: bool = False
     out: str | None = None
     member: int | None = None
+    format: str | None = None
+    condition: str | None = None
+
+# A conditioned table gives up when G answers its condition this rarely (rows drawn per row kept).
+MAX_DRAWS_PER_ROW = 100
 
 
 def parse(argv: list[str]) -> SampleConfig:
@@ -87,6 +98,11 @@ def sample(cfg: SampleConfig) -> dict:
         raise ConfigError(f"member={cfg.member}: {run_dir} is a single run, not a population.")
     gan, data = run.setup.gan, run.setup.data
     state = run.member(cfg.member or 0)
+    if data.table is not None:
+        return sample_table(cfg, gan, data.table, state, run_dir)
+    if cfg.format not in (None, "png") or cfg.condition is not None:
+        raise ConfigError("format= and condition= are settings of table runs (data=cdnow, "
+                          "data=table); an image run writes a PNG grid (npy=true adds the array).")
 
     every = (cfg.category or "").lower() == "all"  # one row of n per category
     if every and (not gan.num_classes or cfg.interpolate):
@@ -124,6 +140,64 @@ def sample(cfg: SampleConfig) -> dict:
         np.save(out.with_suffix(".npy"), x)
         written["npy"] = str(out.with_suffix(".npy"))
     return written
+
+
+def parse_condition(text: str | None) -> tuple[str, str] | None:
+    if text is None:
+        return None
+    column, sep, value = text.partition("=")
+    if not sep or not column or not value:
+        raise ConfigError(f"condition={text!r} must be column=value, e.g. condition=repurchase=1.")
+    return column.strip(), value.strip()
+
+
+def sample_table(cfg: SampleConfig, gan, table, state, run_dir: pathlib.Path) -> dict:
+    """n synthetic rows decoded to the table's columns, written as CSV or parquet."""
+    fmt = cfg.format or "csv"
+    if fmt not in ("csv", "parquet"):
+        raise ConfigError(f"format={fmt} must be csv or parquet for a table run.")
+    if cfg.interpolate or cfg.category is not None:
+        raise ConfigError("interpolate= and category= are image settings; a table run takes "
+                          "condition=column=value.")
+    if fmt == "parquet":
+        try:
+            import pyarrow  # noqa: F401, PLC0415
+        except ImportError as e:
+            raise ConfigError("format=parquet needs pyarrow: pip install pyarrow, or use "
+                              "format=csv.") from e
+    condition = parse_condition(cfg.condition)
+    wanted = table.condition(*condition) if condition else None
+    generate_fn = jax.jit(lambda s, z, y: generate(gan, s, z, y, cfg.ema))
+    key, kept, have, drawn = jax.random.PRNGKey(cfg.seed), [], 0, 0
+    while have < cfg.n:
+        k = min(max(2 * (cfg.n - have), 1000), 100_000)
+        y = (np.broadcast_to(wanted, (k, len(wanted))) if condition is not None
+             else table.empirical_conditions(k, cfg.seed + drawn))
+        z = gan.sample_latent(jax.random.fold_in(key, drawn), k)
+        frame = table.transform.decode(in_chunks(lambda z, y: generate_fn(state, z, y), z,
+                                                 jnp.asarray(y)))
+        drawn += k
+        if condition is not None:  # only rows that answer the condition
+            frame = frame[frame[condition[0]].astype(str) == condition[1]]
+        kept.append(frame)
+        have += len(frame)
+        if have < cfg.n and drawn > MAX_DRAWS_PER_ROW * cfg.n:
+            raise ConfigError(f"condition={cfg.condition}: the generator gave {condition[0]}="
+                              f"{condition[1]} in only {have} of {drawn} rows; it has not learnt "
+                              f"that value. Train longer, or sample without the condition.")
+    import pandas as pd  # noqa: PLC0415  (tables only)
+
+    rows = pd.concat(kept, ignore_index=True).iloc[:cfg.n]
+    name = f"step{int(state.step)}_n{cfg.n}" + (f"_{condition[0]}={condition[1]}" if condition else "")
+    out = pathlib.Path(cfg.out) if cfg.out else run_dir / "samples" / f"{name}.{fmt}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")  # a failed write never leaves a half table
+    if fmt == "csv":
+        rows.to_csv(tmp, index=False)
+    else:
+        rows.to_parquet(tmp, index=False)
+    tmp.replace(out)
+    return {fmt: str(out)}
 
 
 def main(argv: list[str] | None = None) -> int:

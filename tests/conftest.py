@@ -83,3 +83,19 @@ def write_fake_movielens(folder: pathlib.Path, users: int = 30, items: int = 40,
 @pytest.fixture
 def fake_movielens(tmp_path) -> pathlib.Path:
     return write_fake_movielens(tmp_path / "ml")
+
+
+def write_fake_cdnow(folder: pathlib.Path, customers: int = 80, seed: int = 0) -> pathlib.Path:
+    """Random transactions in CDNOW_master.txt's layout: each customer first buys in Q1 1997,
+    some again later (calibration and holdout); a stand-in, not real data."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    days = np.arange(np.datetime64("1997-01-01"), np.datetime64("1998-06-30"))
+    lines = [" customer_id  date number_of_cds  dollar_value"]
+    for c in range(1, customers + 1):
+        first = rng.integers(0, 90)
+        for d in sorted({first, *rng.integers(first, len(days), rng.integers(0, 5))}):
+            date = str(days[d]).replace("-", "")
+            lines.append(f" {c:05d} {date}  {rng.integers(1, 6)}   {rng.uniform(5, 80):.2f}")
+    (folder / "CDNOW_master.txt").write_text("\r\n".join(lines) + "\r\n")
+    return folder

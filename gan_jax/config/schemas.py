@@ -81,6 +81,29 @@ class MovieLens:
     test_file: Optional[str] = setting()
 
 
+@dataclass
+class TableBase:
+    name: str = setting()
+    split: str = setting(one_of("validation", "test"))
+    test_fraction: float = setting(open_fraction)
+    validation_fraction: float = setting(open_fraction)
+    seed: int = setting(non_negative)
+    train_size: Optional[int] = setting(at_least(10), "at least 10 training rows")
+    max_modes: int = setting(at_least(1))
+
+
+@dataclass
+class CDNOW(TableBase):
+    root: Optional[str] = setting()
+
+
+@dataclass
+class Table(TableBase):
+    path: str = setting(fix="data=table needs your file, e.g. data.path=customers.csv")
+    target: str = setting(fix="name the binary column to predict, e.g. data.target=churned")
+    discrete: list[str] = setting()
+
+
 # ---- model: generator/discriminator pairs (gan_jax/models) ----
 
 
@@ -130,6 +153,18 @@ class CFGAN:
     zr_ratio: float = setting(open_fraction)
     pm_ratio: float = setting(open_fraction)
     zr_weight: float = setting(non_negative)
+
+
+@dataclass
+class Tabular:
+    name: str = setting()
+    latent_dim: int = setting(positive)
+    latent_dist: str = setting(only("normal", "the Gumbel noise of the one-hot columns is read "
+                                              "from normal latents"))
+    g_hidden: list[int] = setting(each(positive))
+    d_hidden: list[int] = setting(each(positive))
+    leak: float = setting(fraction)
+    condition_weight: float = setting(non_negative)
 
 
 @dataclass
@@ -318,9 +353,9 @@ class Eval:
 SELECTED_BY_NAME = {
     "data": {"fashion_mnist": FashionMNIST, "stacked_fashion_mnist": StackedFashionMNIST,
              "ring": Mixture, "grid": Mixture, "image_folder": ImageFolder,
-             "movielens_100k": MovieLens},
+             "movielens_100k": MovieLens, "cdnow": CDNOW, "table": Table},
     "model": {"dcgan": DCGAN, "mlp": MLP, "resnet": ResNet, "cfgan": CFGAN,
-              "ganomaly": GANomaly},
+              "ganomaly": GANomaly, "tabular": Tabular},
     "loss": {**{name: Loss for name in LOSSES}, "wasserstein": Wasserstein, "wgan_gp": WGANGP},
     "optim": {"adam": Adam, "rmsprop": RMSProp, "sgd": SGD},
 }

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from gan_jax.data import fashion_mnist, image_folder, mixtures, movielens, stacked_fashion_mnist
+from gan_jax.data import (cdnow, fashion_mnist, image_folder, mixtures, movielens, stacked_fashion_mnist,
+                          table_files, tabular)
 from gan_jax.data.spec import Dataset, with_category_index
 from gan_jax.errors import ConfigError
 
@@ -23,8 +24,19 @@ BUILDERS: dict[str, Callable[[Any], Dataset]] = {
     "movielens_100k": lambda c: movielens.build(
         c["root"], bool(c["download"]), c["split"], float(c["test_fraction"]),
         float(c["validation_fraction"]), int(c["seed"]), c["rows"], c["test_file"]),
+    "cdnow": lambda c: table_data("cdnow", cdnow.customers(c["root"]), cdnow.TARGET, cdnow.DISCRETE, c),
+    "table": lambda c: table_data("table", table_files.read_table(c["path"], c["target"], c["discrete"]),
+                                  c["target"], c["discrete"], c),
 }
 NAMES = tuple(BUILDERS)
+
+
+def table_data(name: str, frame, target, discrete, c) -> Dataset:
+    """A customer table with the split and transform settings every table option has."""
+    frame = table_files.validate_table(frame, target, discrete, name)
+    return tabular.build(name, frame, target, discrete, c["split"], float(c["test_fraction"]),
+                         float(c["validation_fraction"]), int(c["seed"]), c["train_size"],
+                         int(c["max_modes"]))
 
 
 def build(cfg) -> Dataset:

@@ -31,6 +31,8 @@ class Dataset:
       data can be restricted to one category (`with_category_index`, `category_sampler`).
     interactions: for recommendation data, the train / held-out interactions an evaluator ranks
       against (`gan_jax.data.movielens.Interactions`), kept on the host; else None.
+    table: for customer tables, the transform, training and held-out rows and condition options
+      (`gan_jax.data.tabular.Table`), kept on the host; else None.
     """
 
     name: str
@@ -43,6 +45,7 @@ class Dataset:
     mode_std: float | None = None
     interactions: Any = None
     take: Callable[[Any, jax.Array], tuple[jax.Array, jax.Array]] | None = None
+    table: Any = None
 
     @property
     def num_examples(self) -> int:

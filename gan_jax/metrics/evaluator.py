@@ -9,6 +9,8 @@ triples of 1000, KL of the triple histogram to uniform.
 MovieLens (recommendation): the generator's output for every training example, read as
 every user's item scores, ranked with training items excluded: P/R/NDCG/MRR at 5 and 20 against
 the held-out interactions (`metrics.ranking`); `reference` is the most-popular recommender.
+Tables (CDNOW, a user's table): quality, machine-learning efficacy and privacy distance of a
+decoded synthetic table (`TableEvaluator`); `reference` puts real held-out rows in its place.
 Other data (a user's photos, `image_folder`): no evaluator (`build` returns None), since the
 domain CNN only knows 28x28 grey Fashion-MNIST; runs train and sample, without `eval/*` metrics.
 
@@ -26,7 +28,7 @@ import numpy as np
 
 from gan_jax.data import fashion_mnist, stacked_fashion_mnist
 from gan_jax.data.spec import Dataset
-from gan_jax.metrics import classifier, feature_net, frechet, kid, manifold, ranking, stacked
+from gan_jax.metrics import classifier, feature_net, frechet, kid, manifold, ranking, stacked, tabular
 from gan_jax.metrics.mixtures import mode_metrics
 
 class MixtureEvaluator:
@@ -60,6 +62,43 @@ class RankingEvaluator:
 
     def reference(self, n: int) -> dict[str, float]:
         return self(self.data.as_rows(ranking.popularity_scores(self.data.train)))
+
+
+class TableEvaluator:
+    """A synthetic table as large as the training table, decoded to the original columns, scored
+    against the real rows: column shapes and pair trends against the training rows (SDMetrics'
+    quality definitions), machine-learning efficacy (train on synthetic, test on the held-out real
+    rows: ROC AUC and average precision of logistic regression and gradient-boosted trees) and
+    distance to the closest training record against held-out rows' (`metrics.tabular`)."""
+
+    reference_is = "real rows"
+
+    def __init__(self, table, seed: int):
+        self.table, self.seed = table, seed
+
+    @property
+    def conditions(self) -> np.ndarray:
+        """One condition per training row, at the data's own frequencies."""
+        return self.table.empirical_conditions(len(self.table.train), self.seed)
+
+    def __call__(self, samples) -> dict[str, float]:
+        return self.score(self.table.transform.decode(np.asarray(samples)))
+
+    def score(self, synthetic, tstr=None) -> dict[str, float]:
+        t = self.table
+        quality = tabular.quality(t.train, synthetic, t.discrete)
+        values = {k: quality[k] for k in ("quality", "column_shapes", "pair_trends")}
+        if t.target:
+            fit_on = synthetic if tstr is None else tstr
+            values.update(tabular.ml_efficacy(fit_on, t.heldout, t.target, t.discrete, seed=self.seed))
+        values.update(tabular.distance_to_closest_record(synthetic, t.train, t.heldout, t.discrete,
+                                                         seed=self.seed))
+        return {k: float(v) for k, v in values.items()}
+
+    def reference(self, n: int) -> dict[str, float]:
+        """The held-out real rows in place of a synthetic table (their shapes, trends and
+        distances), with the classifiers trained on the real training rows (TRTR)."""
+        return self.score(self.table.heldout, tstr=self.table.train)
 
 
 class ImageEvaluator:
@@ -123,6 +162,8 @@ def build(cfg: Any, data_cfg: Any, data: Dataset):
     when the data has no metrics."""
     if data.interactions is not None:
         return RankingEvaluator(data.interactions)
+    if data.table is not None:
+        return TableEvaluator(data.table, int(cfg["seed"]))
     if data.modes is not None:
         return MixtureEvaluator(data, float(cfg["mode_threshold"]))
     if data.name not in ("fashion_mnist", "stacked_fashion_mnist"):

@@ -11,7 +11,7 @@ import jax
 from gan_jax.data.spec import Dataset
 from gan_jax.errors import ConfigError
 from gan_jax.config import number
-from gan_jax.models import cfgan, dcgan, ganomaly, mlp, resnet
+from gan_jax.models import cfgan, dcgan, ganomaly, mlp, resnet, tabular
 from gan_jax.models.critic import Critic, CriticOutput
 from gan_jax.models.layers import output_activation
 
@@ -21,12 +21,17 @@ from gan_jax.models.layers import output_activation
 class Pairing:
     """G answers each real example (CFGAN): both players see one condition per real example,
     `train(key, real, real_y) -> y` at every step (e.g. the example's vector with this step's
-    negative samples) and `infer(real_y) -> y` at evaluation; `shape` is one condition's."""
+    negative samples) and `infer(real_y) -> y` at evaluation; `shape` is one condition's.
+
+    critic_reads: how D sees the condition: "trunk" (its trunk reads (x, y) itself: CFGAN),
+    "input" (joined to x before packing: CTGAN's tables) or "none" (D judges x alone: GANomaly).
+    """
 
     train: Callable[[jax.Array, jax.Array, jax.Array], jax.Array]
     infer: Callable[[jax.Array], jax.Array]
     shape: tuple[int, ...]
-    critic_reads: bool = True  # D's trunk reads the condition too (CFGAN); False: D judges x alone
+    critic_reads: str = "trunk"
+    noisy: bool = False  # G's answers vary with z (tables); False: one answer, at zero noise
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,14 +117,32 @@ def build_ganomaly(cfg: Any, data: Dataset, out_act, num_classes: int, bn_axis: 
 
 def image_pairing(cfg: Any, data: Dataset) -> Pairing:
     """G answers each real image with its reconstruction; D judges images alone."""
-    return Pairing(lambda key, real, real_y: real, lambda x: x, tuple(data.shape), critic_reads=False)
+    return Pairing(lambda key, real, real_y: real, lambda x: x, tuple(data.shape), critic_reads="none")
+
+
+def build_tabular(cfg: Any, data: Dataset, out_act, num_classes: int, bn_axis: str | None):
+    if data.table is None:
+        raise ConfigError(f"model=tabular needs a table (data=cdnow or data=table); data={data.name} "
+                          f"is not one.")
+    spans = tuple((s.start, s.width, s.activation) for s in data.table.transform.spans)
+    g = tabular.Generator(spans, int(cfg["latent_dim"]), tuple(cfg["g_hidden"]),
+                          batch_stats_axis=bn_axis)
+    trunk = tabular.Discriminator(tuple(cfg["d_hidden"]), cfg["leak"])
+    return g, trunk, nn.initializers.lecun_normal()
+
+
+def table_pairing(cfg: Any, data: Dataset) -> Pairing:
+    """Both players see the real batch's condition vectors (training-by-sampling draws the real
+    rows to match them); D reads each joined to its row."""
+    return Pairing(lambda key, real, real_y: real_y, lambda c: c, (data.table.num_options,),
+                   critic_reads="input", noisy=True)
 
 
 # model.name -> (cfg, data, output activation, classes, batch-norm axis) -> (G, D trunk, D head init).
 BUILDERS = {"dcgan": build_dcgan, "mlp": build_mlp, "resnet": build_resnet, "cfgan": build_cfgan,
-            "ganomaly": build_ganomaly}
+            "ganomaly": build_ganomaly, "tabular": build_tabular}
 # model.name -> (cfg, data) -> Pairing, for models whose G answers each real example.
-PAIRINGS = {"cfgan": cfgan_pairing, "ganomaly": image_pairing}
+PAIRINGS = {"cfgan": cfgan_pairing, "ganomaly": image_pairing, "tabular": table_pairing}
 NAMES = tuple(BUILDERS)
 
 
@@ -141,9 +164,12 @@ def build(cfg: Any, data: Dataset, conditional: bool = False,
                                                 num_classes, batch_stats_axis)
     conditioning = cfg["conditioning"] if num_classes else None
     pairing = PAIRINGS[cfg["name"]](cfg, data) if cfg["name"] in PAIRINGS else None
+    reads = pairing.critic_reads if pairing is not None else "none"
     d = Critic(trunk, num_classes=num_classes, conditioning=conditioning, head_init=head_init,
-               trunk_reads_condition=pairing is not None and pairing.critic_reads)
-    return GAN(g, d, int(cfg["latent_dim"]), cfg["latent_dist"], num_classes, pairing)
+               trunk_reads_condition=reads == "trunk", joins_condition=reads == "input")
+    # Generators that draw their own noise from z (tabular: Gumbel noise) widen the latent.
+    latent_dim = int(cfg["latent_dim"]) + getattr(g, "noise_dim", 0)
+    return GAN(g, d, latent_dim, cfg["latent_dist"], num_classes, pairing)
 
 
 __all__ = ["BUILDERS", "GAN", "NAMES", "Pairing", "Critic", "CriticOutput", "build"]

@@ -46,9 +46,12 @@ class Critic(nn.Module):
     conditioning: str | None = None   # None | "projection" | "acgan" (needs num_classes)
     head_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
     trunk_reads_condition: bool = False  # the trunk takes (x, y): it uses the condition itself (CFGAN)
+    joins_condition: bool = False  # x becomes [x, y] (one vector per example) before packing (CTGAN)
 
     @nn.compact
     def __call__(self, x: jax.Array, y: jax.Array | None = None, train: bool = True) -> CriticOutput:
+        if self.joins_condition:
+            x = jnp.concatenate([x.reshape(x.shape[0], -1), y.reshape(y.shape[0], -1)], axis=-1)
         if self.pack > 1:
             x = pack(x, self.pack)
         if self.trunk_reads_condition:

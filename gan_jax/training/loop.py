@@ -90,7 +90,8 @@ class Run:
             conditions = getattr(self.evaluator, "conditions", None)
             if conditions is None:
                 conditions = sampling.fixed_reals(self.setup.data, int(self.t["eval_samples"]))
-            self.eval_z, self.eval_y = sampling.answer_inputs(gan, conditions, self.size)
+            self.eval_z, self.eval_y = sampling.answer_inputs(
+                gan, conditions, self.size, latents(sampling.EVAL_KEY_TAG, len(conditions)))
         self._chunks: dict[int, Any] = {}
         self.damaged: list[Damage] = []  # damaged checkpoints passed over when resuming
         generate_fn = lambda state, z, y: generate(gan, state, z, y)  # noqa: E731

@@ -40,11 +40,15 @@ def in_chunks(sample: Callable, z: jax.Array, y: jax.Array | None = None,
     return np.concatenate(parts, axis=axis)
 
 
-def answer_inputs(gan: GAN, conditions, members: int = 1) -> tuple[jax.Array, jax.Array]:
+def answer_inputs(gan: GAN, conditions, members: int = 1,
+                  z: jax.Array | None = None) -> tuple[jax.Array, jax.Array]:
     """(z, y) that ask a paired generator (`gan.pairing`, e.g. CFGAN) for its answer to every
-    example in `conditions` [n, ...]: zero noise (the noise's mean) and the inference condition;
+    example in `conditions` [n, ...]: the inference condition, and zero noise (the noise's mean)
+    unless the pairing is `noisy` and latents `z` ([n, d] or [members, n, d]) are given;
     z gains a leading member axis for a population."""
     y = gan.pairing.infer(jnp.asarray(conditions))
+    if z is not None and gan.pairing.noisy:
+        return z, y
     z = jnp.zeros((len(y), gan.latent_dim), jnp.float32)
     return (z if members == 1 else jnp.broadcast_to(z, (members, *z.shape))), y
 

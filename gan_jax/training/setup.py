@@ -18,7 +18,7 @@ from gan_jax.errors import ConfigError
 from gan_jax.mitigations import penalties
 from gan_jax.mitigations.acgan import build_acgan
 from gan_jax.mitigations.base import Mitigation, Term, TermInputs
-from gan_jax.models import GAN, cfgan, ganomaly
+from gan_jax.models import GAN, cfgan, ganomaly, tabular
 from gan_jax.training import optim
 from gan_jax.training.state import GANState, init_state
 from gan_jax.training.step import make_train_step
@@ -62,7 +62,7 @@ def wasserstein_extras(cfg: Any, selected: dict) -> tuple[tuple[Mitigation, ...]
 LOSS_EXTRAS: dict[str, Callable] = {"wgan_gp": wgan_gp_extras, "wasserstein": wasserstein_extras}
 
 
-def cfgan_terms(cfg: Any, gan: GAN) -> tuple[Mitigation, ...]:
+def cfgan_terms(cfg: Any, gan: GAN, data: Dataset) -> tuple[Mitigation, ...]:
     """CFGAN's zero reconstruction in G's loss (schemes zr and zp), logged as model/zr/..."""
     if cfg["scheme"] not in ("zr", "zp"):
         return ()
@@ -75,7 +75,7 @@ def cfgan_terms(cfg: Any, gan: GAN) -> tuple[Mitigation, ...]:
     return (Mitigation("zr", g_term=g_term, prefix="model"),)
 
 
-def ganomaly_terms(cfg: Any, gan: GAN) -> tuple[Mitigation, ...]:
+def ganomaly_terms(cfg: Any, gan: GAN, data: Dataset) -> tuple[Mitigation, ...]:
     """GANomaly's contextual and encoder losses in G's objective, logged as model/ganomaly/..."""
     w_con, w_enc = number(cfg["contextual_weight"]), number(cfg["encoder_weight"])
 
@@ -86,8 +86,23 @@ def ganomaly_terms(cfg: Any, gan: GAN) -> tuple[Mitigation, ...]:
     return (Mitigation("ganomaly", g_term=g_term, prefix="model"),)
 
 
-# model.name -> (model cfg, GAN) -> objective terms the model brings.
-MODEL_TERMS: dict[str, Callable] = {"cfgan": cfgan_terms, "ganomaly": ganomaly_terms}
+def tabular_terms(cfg: Any, gan: GAN, data: Dataset) -> tuple[Mitigation, ...]:
+    """CTGAN's conditional loss in G's objective (G's one-hot must answer its condition),
+    logged as model/condition/...; none for a table without discrete columns."""
+    if not data.table.num_options:
+        return ()
+    weight, positions = number(cfg["condition_weight"]), data.table.positions
+
+    def g_term(inputs: TermInputs) -> Term:
+        value = tabular.condition_loss(inputs.fake, inputs.fake_y, positions)
+        return Term(weight * value, {"cross_entropy": value})
+
+    return (Mitigation("condition", g_term=g_term, prefix="model"),)
+
+
+# model.name -> (model cfg, GAN, data) -> objective terms the model brings.
+MODEL_TERMS: dict[str, Callable] = {"cfgan": cfgan_terms, "ganomaly": ganomaly_terms,
+                                    "tabular": tabular_terms}
 
 
 def loss_pieces(cfg: Any, selected: dict) -> tuple[tuple[Mitigation, ...], Any]:
@@ -149,7 +164,7 @@ def assemble(cfg: Any, data: Dataset, shard_batch: Callable | None = None,
     if gan.discriminator.conditioning == "acgan":
         pieces += (build_acgan(number(cfg["model"]["acgan_weight"])),)
     if cfg["model"]["name"] in MODEL_TERMS:
-        pieces += MODEL_TERMS[cfg["model"]["name"]](cfg["model"], gan)
+        pieces += MODEL_TERMS[cfg["model"]["name"]](cfg["model"], gan, data)
     gan = apply_model_changes(gan, pieces)
     g_opt, d_opt = optim.build(cfg["optim"], clip,
                                differentiable_d=any(m.critic_for_g for m in pieces))

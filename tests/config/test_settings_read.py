@@ -18,8 +18,12 @@ from gan_jax.config import schemas
 from gan_jax.metrics import evaluator as evaluator_lib
 from gan_jax.training import loop, setup as setup_lib
 from tests.conftest import (EVERY_100, TINY_CFGAN, TINY_DCGAN, TINY_RING, make_cfg,
-                            write_fake_movielens)
+                            write_fake_cdnow, write_fake_movielens)
 from tests.config.test_schemas import options
+from tests.tabular.test_tabular_gan import small_frame
+
+TINY_TABLE = ["model=tabular", "model.g_hidden=[8]", "model.d_hidden=[8]", "model.latent_dim=4",
+              "trainer.batch_size=10"]
 
 
 class Recorded(dict):
@@ -72,6 +76,13 @@ def small(group, option, fake_root):
             Image.new("RGB", (40, 30), (60 * i, 0, 0)).save(photos / "bags" / f"{i}.png")
         return [*TINY_DCGAN, "data=image_folder", f"data.root={photos}", "data.resolution=32",
                 f"data.cache_dir={fake_root.parent / 'cache'}"]
+    if group == "data" and option == "cdnow" or group == "model" and option == "tabular":
+        return [*TINY_TABLE, "data=cdnow", f"data.root={write_fake_cdnow(fake_root.parent / 'cdnow')}"]
+    if group == "data" and option == "table":
+        path = fake_root.parent / "customers.csv"
+        small_frame().to_csv(path, index=False)
+        return [*TINY_TABLE, "data=table", f"data.path={path}", "data.target=churned",
+                "data.discrete=[plan,churned]"]
     if group == "data" and option == "movielens_100k":
         return [*TINY_CFGAN, f"data.root={write_fake_movielens(fake_root.parent / 'ml')}"]
     if group == "data":
