@@ -151,6 +151,37 @@ def parse_condition(text: str | None) -> tuple[str, str] | None:
     return column.strip(), value.strip()
 
 
+def synthetic_table(gan, table, state, n: int, condition: tuple[str, str] | None = None,
+                    seed: int = 0, ema: bool = True):
+    """n synthetic rows (a DataFrame with the table's columns) from a table run's `state`.
+
+    condition: (column, value) of a discrete column: G is asked for it through the condition
+    vector and the rows whose one-hot answers otherwise are dropped and drawn again, so every
+    row has it. Without a condition, rows are asked for at the data's own frequencies."""
+    import pandas as pd  # noqa: PLC0415  (tables only)
+
+    wanted = table.condition(*condition) if condition else None
+    generate_fn = jax.jit(lambda s, z, y: generate(gan, s, z, y, ema))
+    key, kept, have, drawn = jax.random.PRNGKey(seed), [], 0, 0
+    while have < n:
+        k = min(max(2 * (n - have), 1000), 100_000)
+        y = (np.broadcast_to(wanted, (k, len(wanted))) if condition is not None
+             else table.empirical_conditions(k, seed + drawn))
+        z = gan.sample_latent(jax.random.fold_in(key, drawn), k)
+        frame = table.transform.decode(in_chunks(lambda z, y: generate_fn(state, z, y), z,
+                                                 jnp.asarray(y)))
+        drawn += k
+        if condition is not None:  # only rows that answer the condition
+            frame = frame[frame[condition[0]].astype(str) == condition[1]]
+        kept.append(frame)
+        have += len(frame)
+        if have < n and drawn > MAX_DRAWS_PER_ROW * n:
+            raise ConfigError(f"condition={condition[0]}={condition[1]}: the generator gave it in "
+                              f"only {have} of {drawn} rows; it has not learnt that value. Train "
+                              f"longer, or sample without the condition.")
+    return pd.concat(kept, ignore_index=True).iloc[:n]
+
+
 def sample_table(cfg: SampleConfig, gan, table, state, run_dir: pathlib.Path) -> dict:
     """n synthetic rows decoded to the table's columns, written as CSV or parquet."""
     fmt = cfg.format or "csv"
@@ -166,28 +197,7 @@ def sample_table(cfg: SampleConfig, gan, table, state, run_dir: pathlib.Path) ->
             raise ConfigError("format=parquet needs pyarrow: pip install pyarrow, or use "
                               "format=csv.") from e
     condition = parse_condition(cfg.condition)
-    wanted = table.condition(*condition) if condition else None
-    generate_fn = jax.jit(lambda s, z, y: generate(gan, s, z, y, cfg.ema))
-    key, kept, have, drawn = jax.random.PRNGKey(cfg.seed), [], 0, 0
-    while have < cfg.n:
-        k = min(max(2 * (cfg.n - have), 1000), 100_000)
-        y = (np.broadcast_to(wanted, (k, len(wanted))) if condition is not None
-             else table.empirical_conditions(k, cfg.seed + drawn))
-        z = gan.sample_latent(jax.random.fold_in(key, drawn), k)
-        frame = table.transform.decode(in_chunks(lambda z, y: generate_fn(state, z, y), z,
-                                                 jnp.asarray(y)))
-        drawn += k
-        if condition is not None:  # only rows that answer the condition
-            frame = frame[frame[condition[0]].astype(str) == condition[1]]
-        kept.append(frame)
-        have += len(frame)
-        if have < cfg.n and drawn > MAX_DRAWS_PER_ROW * cfg.n:
-            raise ConfigError(f"condition={cfg.condition}: the generator gave {condition[0]}="
-                              f"{condition[1]} in only {have} of {drawn} rows; it has not learnt "
-                              f"that value. Train longer, or sample without the condition.")
-    import pandas as pd  # noqa: PLC0415  (tables only)
-
-    rows = pd.concat(kept, ignore_index=True).iloc[:cfg.n]
+    rows = synthetic_table(gan, table, state, cfg.n, condition, cfg.seed, cfg.ema)
     name = f"step{int(state.step)}_n{cfg.n}" + (f"_{condition[0]}={condition[1]}" if condition else "")
     out = pathlib.Path(cfg.out) if cfg.out else run_dir / "samples" / f"{name}.{fmt}"
     out.parent.mkdir(parents=True, exist_ok=True)

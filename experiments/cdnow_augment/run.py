@@ -1,0 +1,293 @@
+"""Does synthetic data improve a purchase-prediction model trained on few real customers?
+
+    .venv/bin/python experiments/cdnow_augment/run.py                 # budget in README.md
+    .venv/bin/python experiments/cdnow_augment/run.py --no-train      # tabulate what is done
+    .venv/bin/python experiments/cdnow_augment/run.py --smoke --out /tmp/aug   # the slow test
+
+For every real training size n and seed s (CDNOW customers, `data=cdnow data.train_size=n
+data.seed=s`: the stratified 80/20 split and the stratified subsample of n training customers
+both come from s):
+1. gan_jax trains `experiment=ctgan_cdnow` on those n rows only, for a fixed number of steps
+   (nothing is selected on held-out data).
+2. The downstream model, scikit-learn's HistGradientBoostingClassifier at default settings
+   (random_state=s), predicts `repurchase` and is scored on the real test customers of split s
+   (ROC AUC and PR AUC = average precision). Its training rows:
+   - real only: the n rows;
+   - real + gan_jax: the n rows plus r * n synthetic rows for each ratio r, asked for through the
+     condition vector in the real rows' class proportions (`gan_jax.sample.synthetic_table`: every
+     row has the class it was asked for);
+   - real + SMOTE (imbalanced-learn, optional): the minority class oversampled to balance;
+   - real + CTGAN 0.12.1 (optional, `scripts/setup_peers.sh`): as gan_jax, from CTGAN fitted on the
+     same n rows for the same number of epochs as gan_jax's steps cover.
+Each (n, s) is recorded in results_cache/<budget>/n<n>_seed<s>.json (committed): every score, the
+commands, commit, machine and wall times; later calls reuse them. The table (mean +- s.e. over
+seeds) goes to results_<budget>.json/.md, with auc_vs_n_<budget>.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import pathlib
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT))
+from experiments.provenance import provenance  # noqa: E402
+
+TARGET = "repurchase"
+PEERS_PYTHON = ROOT / ".venv-peers" / "bin" / "python"
+
+
+@dataclasses.dataclass(frozen=True)
+class Budget:
+    sizes: tuple[int, ...]
+    seeds: int
+    steps: int          # gan_jax generator updates per run (batch 500)
+    ratios: tuple[float, ...]
+
+
+BUDGETS = {"cpu": Budget((250, 500, 1000, 2000, 5000), 5, 1000, (1.0, 2.0, 5.0)),
+           "smoke": Budget((250,), 1, 40, (1.0,))}
+
+
+def train_gan(n: int, seed: int, budget: Budget, out: pathlib.Path) -> tuple[pathlib.Path, list[str]]:
+    run_dir = (out / f"n{n}_seed{seed}").resolve()
+    steps = budget.steps
+    every = math.gcd(steps, 100)
+    cmd = [sys.executable, "-m", "gan_jax.train", "experiment=ctgan_cdnow", f"data.train_size={n}",
+           f"data.seed={seed}", f"seed={seed}", f"trainer.steps={steps}", f"trainer.log_every={every}",
+           f"trainer.sample_every={steps}", f"trainer.eval_every={steps}",
+           f"trainer.checkpoint_every={steps}", "trainer.progress=false", f"hydra.run.dir={run_dir}"]
+    summary = run_dir / "summary.json"
+    if not (summary.is_file() and json.loads(summary.read_text()).get("status") == "completed"):
+        resume = ["trainer.resume=true"] if (run_dir / "checkpoints").is_dir() else []
+        r = subprocess.run(cmd + resume, cwd=ROOT, capture_output=True, text=True)
+        if r.returncode:
+            sys.exit(f"training failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-3000:]}")
+    return run_dir, cmd[1:]
+
+
+def classifier_scores(train, test, seed: int) -> dict:
+    """The downstream model's ROC AUC and PR AUC on the real test customers."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    x, y = features(train), train[TARGET].to_numpy()
+    model = HistGradientBoostingClassifier(random_state=seed).fit(x, y)
+    p = model.predict_proba(features(test))[:, 1]
+    truth = test[TARGET].to_numpy()
+    return {"roc_auc": float(roc_auc_score(truth, p)), "pr_auc": float(average_precision_score(truth, p)),
+            "train_rows": len(train)}
+
+
+def features(frame) -> np.ndarray:
+    """Every column but the target; the first-purchase month one-hot (months 1-3)."""
+    x = frame.drop(columns=[TARGET])
+    month = x.pop("first_month").to_numpy()
+    return np.column_stack([x.to_numpy(np.float64), *(month == m for m in (1, 2, 3))])
+
+
+def class_counts(real, total: int) -> dict[int, int]:
+    """`total` rows split between the classes in the real rows' proportions."""
+    positives = int(round(total * real[TARGET].mean()))
+    return {1: positives, 0: total - positives}
+
+
+def with_synthetic(real, by_class: dict, ratio: float):
+    """The real rows plus ratio * n synthetic ones in the real class proportions: the first rows
+    of each class's synthetic sample (drawn i.i.d., so any prefix is a sample too)."""
+    import pandas as pd
+
+    counts = class_counts(real, int(round(ratio * len(real))))
+    return pd.concat([real, *(by_class[c].iloc[:k] for c, k in counts.items())], ignore_index=True)
+
+
+def gan_rows(run_dir: pathlib.Path, real, ratio: float, seed: int) -> dict:
+    """{class: synthetic rows of that class} for `ratio`, from the run's generator."""
+    from gan_jax.sample import synthetic_table
+    from gan_jax.training import saved_run
+
+    run = saved_run.load(run_dir)
+    return {c: synthetic_table(run.setup.gan, run.setup.data.table, run.state, k, (TARGET, str(c)), seed)
+            for c, k in class_counts(real, int(round(ratio * len(real)))).items()}
+
+
+def smote_rows(real, seed: int):
+    """The real rows with the minority class oversampled to balance by SMOTE-NC (the month is
+    categorical); integer columns rounded back. None without imbalanced-learn."""
+    try:
+        from imblearn.over_sampling import SMOTENC
+    except ImportError:
+        return None
+    import pandas as pd
+
+    x, y = real.drop(columns=[TARGET]), real[TARGET]
+    k = min(5, int(y.value_counts().min()) - 1)
+    if k < 1:
+        return None
+    xs, ys = SMOTENC(categorical_features=["first_month"], random_state=seed,
+                     k_neighbors=k).fit_resample(x, y)
+    out = pd.DataFrame(xs, columns=x.columns).assign(**{TARGET: ys.to_numpy()})
+    for column, dtype in real.dtypes.items():
+        if np.issubdtype(dtype, np.integer):
+            out[column] = out[column].astype(np.float64).round()
+    return out.astype(real.dtypes.to_dict())
+
+
+def ctgan_rows(real, ratio: float, epochs: int, seed: int, work: pathlib.Path):
+    """CTGAN 0.12.1 fitted on the same rows (in the peers' virtual environment):
+    ({class: rows} for `ratio`, CTGAN's record), or (None, None) when it is not installed."""
+    if not PEERS_PYTHON.is_file():
+        return None, None
+    import pandas as pd
+
+    work.mkdir(parents=True, exist_ok=True)
+    real.to_csv(work / "train.csv", index=False)
+    counts = class_counts(real, int(round(ratio * len(real))))
+    cmd = [str(PEERS_PYTHON), str(HERE / "ctgan_peer.py"), "--train", str(work / "train.csv"),
+           "--discrete", "first_month", TARGET, "--epochs", str(epochs), "--seed", str(seed),
+           "--out", str(work), *sum((["--sample", f"{k}:{TARGET}={c}"] for c, k in counts.items()), [])]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode:
+        print(f"CTGAN failed ({r.returncode}); left out: {r.stderr[-800:]}", flush=True)
+        return None, None
+    rows = pd.concat([pd.read_csv(f) for f in sorted(work.glob("sample_*.csv"))], ignore_index=True)
+    return {c: rows[rows[TARGET] == c].reset_index(drop=True) for c in counts}, \
+        json.loads((work / "ctgan.json").read_text())
+
+
+def run_cell(n: int, seed: int, budget: Budget, out: pathlib.Path, cache: pathlib.Path) -> dict:
+
+    from gan_jax.training import saved_run
+
+    start = time.perf_counter()
+    run_dir, command = train_gan(n, seed, budget, out)
+    table = saved_run.load(run_dir).setup.data.table
+    real, test = table.train, table.heldout
+    scores = {"real": classifier_scores(real, test, seed)}
+    most = max(budget.ratios)
+    synthetic = gan_rows(run_dir, real, most, seed)
+    for r in budget.ratios:
+        scores[f"gan_jax_x{r:g}"] = classifier_scores(with_synthetic(real, synthetic, r), test, seed)
+    smote = smote_rows(real, seed)
+    if smote is not None:
+        scores["smote"] = classifier_scores(smote, test, seed)
+    # CTGAN trains for as many epochs of its own (max(n // 500, 1) steps each) as gan_jax's steps.
+    epochs = budget.steps // max(n // 500, 1)
+    peer, ctgan_info = ctgan_rows(real, most, epochs, seed, out / "ctgan" / f"n{n}_seed{seed}")
+    for r in budget.ratios if peer is not None else ():
+        scores[f"ctgan_x{r:g}"] = classifier_scores(with_synthetic(real, peer, r), test, seed)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    record = {"n": n, "seed": seed, "scores": scores, "test_rows": len(test),
+              "gan_jax": {"command": command, "wall_seconds": summary["wall_seconds"],
+                          "eval": summary.get("eval")},
+              "ctgan": ctgan_info, "wall_seconds": round(time.perf_counter() - start, 1),
+              **provenance()}
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / f"n{n}_seed{seed}.json").write_text(json.dumps(record, indent=1, default=str))
+    return record
+
+
+def mean_se(values) -> dict:
+    v = np.asarray(values, np.float64)
+    se = float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else 0.0
+    return {"mean": float(v.mean()), "se": se, "n": len(v)}
+
+
+def aggregate(records: list[dict]) -> dict:
+    """{method: {n: {metric: mean_se}}} over seeds."""
+    table: dict = {}
+    for rec in records:
+        for method, s in rec["scores"].items():
+            for metric in ("roc_auc", "pr_auc"):
+                table.setdefault(method, {}).setdefault(rec["n"], {}).setdefault(metric, []).append(s[metric])
+    return {m: {n: {k: mean_se(v) for k, v in cells.items()} for n, cells in by_n.items()}
+            for m, by_n in table.items()}
+
+
+def markdown(table: dict, sizes: list[int]) -> str:
+    lines = []
+    for metric, title in (("roc_auc", "ROC AUC"), ("pr_auc", "PR AUC (average precision)")):
+        lines += [f"**{title}** on the real test customers (mean ± s.e. over seeds; seeds in brackets)", "",
+                  "| training rows | " + " | ".join(f"n = {n}" for n in sizes) + " |",
+                  "|---|" + "---|" * len(sizes)]
+        for method, by_n in table.items():
+            cells = [f"{by_n[n][metric]['mean']:.3f} ± {by_n[n][metric]['se']:.3f} ({by_n[n][metric]['n']})"
+                     if n in by_n else "-" for n in sizes]
+            lines.append(f"| {method} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot(table: dict, sizes: list[int], path: pathlib.Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for method, by_n in table.items():
+        ns = [n for n in sizes if n in by_n]
+        means = [by_n[n]["roc_auc"]["mean"] for n in ns]
+        ses = [by_n[n]["roc_auc"]["se"] for n in ns]
+        ax.errorbar(ns, means, yerr=ses, marker="o", capsize=3, label=method,
+                    linewidth=2.5 if method == "real" else 1.2)
+    ax.set_xscale("log")
+    ax.set_xlabel("real training customers n")
+    ax.set_ylabel("ROC AUC on real test customers")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--budget", default="cpu", choices=sorted(BUDGETS))
+    p.add_argument("--smoke", action="store_true", help="--budget smoke")
+    p.add_argument("--out", type=pathlib.Path, default=HERE / "runs", help="training run directories")
+    p.add_argument("--results", type=pathlib.Path, help="where results go (default: beside this file; "
+                                                          "with --smoke: --out)")
+    p.add_argument("--no-train", action="store_true", help="only tabulate the cached records")
+    p.add_argument("--sizes", type=int, nargs="+", help="only these n (the table has every cached n)")
+    args = p.parse_args(argv)
+    name = "smoke" if args.smoke else args.budget
+    budget = BUDGETS[name]
+    results = args.results or (args.out if args.smoke else HERE)
+    cache = results / "results_cache" / name
+    start = time.perf_counter()
+    if not args.no_train:
+        for n in args.sizes or budget.sizes:
+            for seed in range(budget.seeds):
+                if (cache / f"n{n}_seed{seed}.json").is_file():
+                    continue
+                rec = run_cell(n, seed, budget, args.out, cache)
+                print(f"n={n} seed={seed}: " + "  ".join(
+                    f"{m} {s['roc_auc']:.3f}" for m, s in rec["scores"].items()), flush=True)
+    records = [json.loads(f.read_text()) for f in sorted(cache.glob("n*_seed*.json"))]
+    sizes = sorted({r["n"] for r in records})
+    table = aggregate(records)
+    results.mkdir(parents=True, exist_ok=True)
+    md = markdown(table, sizes)
+    (results / f"results_{name}.md").write_text(md)
+    (results / f"results_{name}.json").write_text(json.dumps(
+        {"budget": dataclasses.asdict(budget), "table": table, "records": len(records),
+         "this_call": {**provenance(), "wall_seconds": round(time.perf_counter() - start, 1)}},
+        indent=1))
+    if records:
+        plot(table, sizes, results / f"auc_vs_n_{name}.png")
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
