@@ -1,0 +1,159 @@
+"""Synthetic CDNOW customers from gan_jax and CTGAN 0.12.1, scored by one scorer.
+
+    .venv/bin/python experiments/cdnow_augment/quality.py                # 3 seeds, 100 epochs each
+    .venv/bin/python experiments/cdnow_augment/quality.py --smoke --out /tmp/q
+
+Both fit the 18,856 training customers (`data=cdnow`: stratified 80/20 split, seed 0) for the same
+number of epochs at batch 500 with PacGAN 10 and WGAN-GP: gan_jax as one population of
+`experiment=ctgan_cdnow` (one member per seed, one compiled program), CTGAN through
+`ctgan_peer.py` in the peers' virtual environment (`scripts/setup_peers.sh`; left out when
+absent). Each seed's synthetic table has as many rows as the training table, drawn at the data's
+own category frequencies, and is scored by `gan_jax.metrics.tabular` against the real rows:
+column shapes, pair trends and their mean (SDMetrics' quality definitions), train-on-synthetic /
+test-on-real ROC AUC and PR AUC of HistGradientBoostingClassifier and logistic regression (default
+settings) on the 4,714 real test customers, and the distance to the closest training record.
+The real training rows in place of the synthetic ones give the reference row. Nothing is chosen
+on the test customers: both run a fixed number of epochs. Writes quality_<budget>.json / .md
+beside this file (with --smoke: under --out); synthetic tables stay in --out for
+scripts/check_sdmetrics.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import subprocess
+import sys
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT))
+from experiments.cdnow_augment.run import PEERS_PYTHON, TARGET, mean_se  # noqa: E402
+from experiments.provenance import provenance  # noqa: E402
+
+BUDGETS = {"cpu": {"epochs": 100, "seeds": 3}, "smoke": {"epochs": 1, "seeds": 2}}
+BATCH = 500
+
+
+def train_gan_jax(epochs: int, seeds: int, rows: int, out: pathlib.Path) -> tuple[pathlib.Path, list]:
+    steps = epochs * -(-rows // BATCH)
+    every = next(k for k in (steps // 20, steps // 10, steps // 4, steps // 2, steps, 1)
+                 if k and steps % k == 0)
+    run_dir = (out / f"gan_jax_e{epochs}").resolve()
+    cmd = [sys.executable, "-m", "gan_jax.train", "experiment=ctgan_cdnow", f"trainer.steps={steps}",
+           f"trainer.population={seeds}", f"seed=[{','.join(map(str, range(seeds)))}]",
+           f"trainer.log_every={every}", f"trainer.sample_every={steps}", f"trainer.eval_every={steps}",
+           f"trainer.checkpoint_every={steps}", "trainer.progress=false", f"hydra.run.dir={run_dir}"]
+    summary = run_dir / "summary.json"
+    if not (summary.is_file() and json.loads(summary.read_text()).get("status") == "completed"):
+        resume = ["trainer.resume=true"] if (run_dir / "checkpoints").is_dir() else []
+        r = subprocess.run(cmd + resume, cwd=ROOT, capture_output=True, text=True)
+        if r.returncode:
+            sys.exit(f"gan_jax failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-3000:]}")
+    return run_dir, cmd[1:]
+
+
+def gan_jax_tables(run_dir: pathlib.Path, out: pathlib.Path) -> tuple[object, list]:
+    """(the run's Table, [synthetic table per member]) with tables cached as CSV."""
+    import pandas as pd
+
+    from gan_jax.sample import synthetic_table
+    from gan_jax.training import saved_run
+
+    run = saved_run.load(run_dir)
+    table = run.setup.data.table
+    frames = []
+    for i in range(run.size):
+        path = out / f"gan_jax_seed{i}.csv"
+        if not path.is_file():
+            synthetic_table(run.setup.gan, table, run.member(i), len(table.train), seed=i).to_csv(
+                path, index=False)
+        frames.append(pd.read_csv(path))
+    return table, frames
+
+
+def ctgan_tables(table, epochs: int, seeds: int, out: pathlib.Path) -> tuple[list, list]:
+    """CTGAN fitted per seed on the same training rows: ([synthetic tables], [records])."""
+    import pandas as pd
+
+    if not PEERS_PYTHON.is_file():
+        return [], []
+    train_csv = out / "train.csv"
+    table.train.to_csv(train_csv, index=False)
+    frames, records = [], []
+    for seed in range(seeds):
+        work = out / f"ctgan_e{epochs}_seed{seed}"
+        if not (work / "ctgan.json").is_file():
+            cmd = [str(PEERS_PYTHON), str(HERE / "ctgan_peer.py"), "--train", str(train_csv),
+                   "--discrete", *table.discrete, "--epochs", str(epochs), "--batch-size", str(BATCH),
+                   "--pac", "10", "--seed", str(seed), "--out", str(work), "--sample",
+                   str(len(table.train))]
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            if r.returncode:
+                sys.exit(f"CTGAN failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-3000:]}")
+        frames.append(pd.read_csv(next(work.glob("sample_*.csv"))))
+        records.append(json.loads((work / "ctgan.json").read_text()))
+    return frames, records
+
+
+def score(table, synthetic, fit_on=None) -> dict:
+    from gan_jax.metrics import tabular
+
+    values = tabular.quality(table.train, synthetic, table.discrete)
+    out = {k: values[k] for k in ("quality", "column_shapes", "pair_trends")}
+    out.update(tabular.ml_efficacy(synthetic if fit_on is None else fit_on, table.heldout, TARGET,
+                                   table.discrete))
+    out.update(tabular.distance_to_closest_record(synthetic, table.train, table.heldout, table.discrete))
+    return {k: float(v) for k, v in out.items()}
+
+
+METRICS = ("quality", "column_shapes", "pair_trends", "auc_hgb", "ap_hgb", "auc_logreg", "dcr_ratio")
+
+
+def markdown(rows: dict) -> str:
+    lines = ["| table | " + " | ".join(METRICS) + " |", "|---|" + "---|" * len(METRICS)]
+    for name, stats in rows.items():
+        cells = [f"{stats[m]['mean']:.3f}" + (f" ± {stats[m]['se']:.3f}" if stats[m]["n"] > 1 else "")
+                 for m in METRICS]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--budget", default="cpu", choices=sorted(BUDGETS))
+    p.add_argument("--smoke", action="store_true")
+    p.add_argument("--out", type=pathlib.Path, default=HERE / "runs" / "quality")
+    args = p.parse_args(argv)
+    name = "smoke" if args.smoke else args.budget
+    budget, start = BUDGETS[name], time.perf_counter()
+    results = args.out if args.smoke else HERE
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows = 18856  # CDNOW's training customers at the default split (checked below)
+    run_dir, command = train_gan_jax(budget["epochs"], budget["seeds"], rows, args.out)
+    table, ours = gan_jax_tables(run_dir, args.out)
+    if len(table.train) != rows:
+        sys.exit(f"expected {rows} training customers, the run has {len(table.train)}")
+    peers, ctgan_records = ctgan_tables(table, budget["epochs"], budget["seeds"], args.out)
+    per_seed = {"gan_jax": [score(table, f) for f in ours], "CTGAN 0.12.1": [score(table, f) for f in peers],
+                "real (held-out rows; classifiers fit on the training rows)":
+                    [score(table, table.heldout, fit_on=table.train)]}
+    per_seed = {k: v for k, v in per_seed.items() if v}
+    summary = {k: {m: mean_se([s[m] for s in v]) for m in METRICS} for k, v in per_seed.items()}
+    gan_summary = json.loads((run_dir / "summary.json").read_text())
+    md = markdown(summary)
+    (results / f"quality_{name}.md").write_text(md)
+    (results / f"quality_{name}.json").write_text(json.dumps({
+        "budget": budget, "per_seed": per_seed, "summary": summary,
+        "gan_jax": {"command": command, "wall_seconds": gan_summary["wall_seconds"],
+                    "steps_per_second": gan_summary["steps_per_second"]},
+        "ctgan": ctgan_records, "wall_seconds": round(time.perf_counter() - start, 1),
+        **provenance()}, indent=1, default=str))
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
