@@ -3,7 +3,12 @@
 Tables are pandas DataFrames with the same columns; `discrete` names the categorical columns and
 every other column is numeric. Every score is a plain Python float.
 
-Fidelity, by the definitions of the SDMetrics Quality Report (1 = identical, 0 = disjoint):
+Fidelity, after the definitions of the SDMetrics Quality Report (1 = identical, 0 = disjoint),
+with two deliberate differences, measured by scripts/check_sdmetrics.py: a numeric column in a
+mixed pair is binned over the REAL column's range for both tables (SDMetrics 0.32 bins each table
+over its own range, which hides a shifted range), and every pair counts (SDMetrics' default report
+averages only pairs whose real correlation exceeds 0.5 or Cramer's V 0.3). Column shapes and
+numeric pairs agree with SDMetrics exactly.
   column shape, numeric: 1 - KS, KS = max_x |F_real(x) - F_synth(x)| (two-sample Kolmogorov-
     Smirnov statistic of the empirical CDFs); discrete: 1 - TV, TV = 1/2 sum_k |p_real(k) - p_synth(k)|;
   pair trend, two numeric columns: 1 - |r_real - r_synth| / 2 (r: Pearson correlation); any other
