@@ -101,7 +101,7 @@ def sample(cfg: SampleConfig) -> dict:
     if data.table is not None:
         return sample_table(cfg, gan, data.table, state, run_dir)
     if cfg.format not in (None, "png") or cfg.condition is not None:
-        raise ConfigError("format= and condition= are settings of table runs (data=cdnow, "
+        raise ConfigError("format= and condition= are settings of table runs (data=cdnow, data=adult, "
                           "data=table); an image run writes a PNG grid (npy=true adds the array).")
 
     every = (cfg.category or "").lower() == "all"  # one row of n per category

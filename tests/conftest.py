@@ -99,3 +99,27 @@ def write_fake_cdnow(folder: pathlib.Path, customers: int = 80, seed: int = 0) -
             lines.append(f" {c:05d} {date}  {rng.integers(1, 6)}   {rng.uniform(5, 80):.2f}")
     (folder / "CDNOW_master.txt").write_text("\r\n".join(lines) + "\r\n")
     return folder
+
+
+def write_fake_adult(folder: pathlib.Path, rows: int = 80, seed: int = 0) -> pathlib.Path:
+    """Random people in adult.csv's layout (the wheel file's hyphenated header, UCI's leading
+    spaces and '?' for missing); a stand-in, not real data."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def pick(*values):
+        return rng.choice(values, rows)
+
+    columns = {
+        "age": rng.integers(17, 91, rows), "workclass": pick(" Private", " State-gov", " ?"),
+        "fnlwgt": rng.integers(12_000, 1_500_000, rows), "education": pick(" HS-grad", " Bachelors"),
+        "educational-num": rng.integers(1, 17, rows), "marital-status": pick(" Divorced", " Never-married"),
+        "occupation": pick(" Sales", " Tech-support", " ?"), "relationship": pick(" Husband", " Wife"),
+        "race": pick(" White", " Black"), "gender": pick(" Male", " Female"),
+        "capital-gain": rng.choice([0, 0, 0, 5178], rows), "capital-loss": rng.choice([0, 0, 0, 1902], rows),
+        "hours-per-week": rng.integers(1, 100, rows), "native-country": pick(" United-States", " ?"),
+        "income": np.where(np.arange(rows) % 4 == 0, " >50K", " <=50K"),
+    }
+    lines = [",".join(columns)] + [",".join(str(v[i]) for v in columns.values()) for i in range(rows)]
+    (folder / "adult.csv").write_text("\n".join(lines) + "\n")
+    return folder

@@ -98,6 +98,11 @@ class CDNOW(TableBase):
 
 
 @dataclass
+class Adult(TableBase):
+    root: Optional[str] = setting()
+
+
+@dataclass
 class Table(TableBase):
     path: str = setting(fix="data=table needs your file, e.g. data.path=customers.csv")
     target: str = setting(fix="name the binary column to predict, e.g. data.target=churned")
@@ -353,7 +358,8 @@ class Eval:
 SELECTED_BY_NAME = {
     "data": {"fashion_mnist": FashionMNIST, "stacked_fashion_mnist": StackedFashionMNIST,
              "ring": Mixture, "grid": Mixture, "image_folder": ImageFolder,
-             "movielens_100k": MovieLens, "cdnow": CDNOW, "table": Table},
+             "movielens_100k": MovieLens, "cdnow": CDNOW, "adult": Adult,
+             "table": Table},
     "model": {"dcgan": DCGAN, "mlp": MLP, "resnet": ResNet, "cfgan": CFGAN,
               "ganomaly": GANomaly, "tabular": Tabular},
     "loss": {**{name: Loss for name in LOSSES}, "wasserstein": Wasserstein, "wgan_gp": WGANGP},

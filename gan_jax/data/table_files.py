@@ -28,6 +28,12 @@ def read_table(path, target: str | None, discrete: Sequence[str],
                max_categories: int = 1000) -> pd.DataFrame:
     """The validated table of a CSV or parquet file (see validate_table)."""
     path = pathlib.Path(path).expanduser()
+    return validate_table(read_file(path), target, discrete, str(path), max_categories)
+
+
+def read_file(path) -> pd.DataFrame:
+    """A CSV or parquet file as read by pandas (format by suffix), or a DataError saying why not."""
+    path = pathlib.Path(path).expanduser()
     if not path.is_file():
         state = "is a folder, not a file" if path.is_dir() else "does not exist"
         raise DataError(f"the table {path} {state}; give the path of a {FORMATS} file.")
@@ -39,7 +45,7 @@ def read_table(path, target: str | None, discrete: Sequence[str],
     else:
         raise DataError(f"{path}: unknown table format {''.join(path.suffixes) or '(no suffix)'}; "
                         f"save it as {FORMATS}.")
-    return validate_table(df, target, discrete, str(path), max_categories)
+    return df
 
 
 def _read_csv(path: pathlib.Path) -> pd.DataFrame:

@@ -122,8 +122,8 @@ def image_pairing(cfg: Any, data: Dataset) -> Pairing:
 
 def build_tabular(cfg: Any, data: Dataset, out_act, num_classes: int, bn_axis: str | None):
     if data.table is None:
-        raise ConfigError(f"model=tabular needs a table (data=cdnow or data=table); data={data.name} "
-                          f"is not one.")
+        raise ConfigError(f"model=tabular needs a table (data=cdnow, data=adult or data=table); "
+                          f"data={data.name} is not one.")
     spans = tuple((s.start, s.width, s.activation) for s in data.table.transform.spans)
     g = tabular.Generator(spans, int(cfg["latent_dim"]), tuple(cfg["g_hidden"]),
                           batch_stats_axis=bn_axis)

@@ -18,7 +18,7 @@ from gan_jax.config import schemas
 from gan_jax.metrics import evaluator as evaluator_lib
 from gan_jax.training import loop, setup as setup_lib
 from tests.conftest import (EVERY_100, TINY_CFGAN, TINY_DCGAN, TINY_RING, make_cfg,
-                            write_fake_cdnow, write_fake_movielens)
+                            write_fake_adult, write_fake_cdnow, write_fake_movielens)
 from tests.config.test_schemas import options
 from tests.tabular.test_tabular_gan import small_frame
 
@@ -78,6 +78,8 @@ def small(group, option, fake_root):
                 f"data.cache_dir={fake_root.parent / 'cache'}"]
     if group == "data" and option == "cdnow" or group == "model" and option == "tabular":
         return [*TINY_TABLE, "data=cdnow", f"data.root={write_fake_cdnow(fake_root.parent / 'cdnow')}"]
+    if group == "data" and option == "adult":
+        return [*TINY_TABLE, "data=adult", f"data.root={write_fake_adult(fake_root.parent / 'adult')}"]
     if group == "data" and option == "table":
         path = fake_root.parent / "customers.csv"
         small_frame().to_csv(path, index=False)
