@@ -20,7 +20,8 @@ both come from s):
    - real + CTGAN 0.12.1 (optional, `scripts/setup_peers.sh`): as gan_jax, from CTGAN fitted on the
      same n rows for the same number of epochs as gan_jax's steps cover.
 Each (n, s) is recorded in results_cache/<budget>/n<n>_seed<s>.json (committed): every score, the
-commands, commit, machine and wall times; later calls reuse them. The table (mean +- s.e. over
+commands, commit, machine and wall times; later calls reuse them, and add CTGAN's scores to a
+record made while CTGAN was not installed. The table (mean +- s.e. over
 seeds) goes to results_<budget>.json/.md, with auc_vs_n_<budget>.png.
 """
 
@@ -164,36 +165,63 @@ def ctgan_rows(real, ratio: float, epochs: int, seed: int, work: pathlib.Path):
         json.loads((work / "ctgan.json").read_text())
 
 
+def cell_table(n: int, seed: int):
+    """The cell's real rows (training subset and test customers), as the GAN run builds them."""
+    from omegaconf import OmegaConf
+
+    from gan_jax import data as data_lib
+
+    cfg = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "data" / "cdnow.yaml"))
+    return data_lib.build({**cfg, "train_size": n, "seed": seed}).table
+
+
 def run_cell(n: int, seed: int, budget: Budget, out: pathlib.Path, cache: pathlib.Path) -> dict:
-
-    from gan_jax.training import saved_run
-
+    """gan_jax, real only and SMOTE for one (n, seed); CTGAN too when its environment exists."""
     start = time.perf_counter()
     run_dir, command = train_gan(n, seed, budget, out)
-    table = saved_run.load(run_dir).setup.data.table
+    table = cell_table(n, seed)
     real, test = table.train, table.heldout
     scores = {"real": classifier_scores(real, test, seed)}
-    most = max(budget.ratios)
-    synthetic = gan_rows(run_dir, real, most, seed)
+    synthetic = gan_rows(run_dir, real, max(budget.ratios), seed)
     for r in budget.ratios:
         scores[f"gan_jax_x{r:g}"] = classifier_scores(with_synthetic(real, synthetic, r), test, seed)
     smote = smote_rows(real, seed)
     if smote is not None:
         scores["smote"] = classifier_scores(smote, test, seed)
-    # CTGAN trains for as many epochs of its own (max(n // 500, 1) steps each) as gan_jax's steps.
-    epochs = budget.steps // max(n // 500, 1)
-    peer, ctgan_info = ctgan_rows(real, most, epochs, seed, out / "ctgan" / f"n{n}_seed{seed}")
-    for r in budget.ratios if peer is not None else ():
-        scores[f"ctgan_x{r:g}"] = classifier_scores(with_synthetic(real, peer, r), test, seed)
     summary = json.loads((run_dir / "summary.json").read_text())
     record = {"n": n, "seed": seed, "scores": scores, "test_rows": len(test),
               "gan_jax": {"command": command, "wall_seconds": summary["wall_seconds"],
                           "eval": summary.get("eval")},
-              "ctgan": ctgan_info, "wall_seconds": round(time.perf_counter() - start, 1),
-              **provenance()}
-    cache.mkdir(parents=True, exist_ok=True)
-    (cache / f"n{n}_seed{seed}.json").write_text(json.dumps(record, indent=1, default=str))
+              "ctgan": None, "wall_seconds": round(time.perf_counter() - start, 1), **provenance()}
+    add_ctgan(record, table, budget, out)
+    save(record, cache)
     return record
+
+
+def add_ctgan(record: dict, table, budget: Budget, out: pathlib.Path) -> bool:
+    """CTGAN's scores into `record` (from the same rows), when its environment exists. CTGAN trains
+    for as many epochs of its own (max(n // 500, 1) steps each) as gan_jax's steps."""
+    n, seed = record["n"], record["seed"]
+    start = time.perf_counter()
+    epochs = budget.steps // max(n // 500, 1)
+    peer, info = ctgan_rows(table.train, max(budget.ratios), epochs, seed,
+                            out / "ctgan" / f"n{n}_seed{seed}")
+    if peer is None:
+        return False
+    for r in budget.ratios:
+        record["scores"][f"ctgan_x{r:g}"] = classifier_scores(
+            with_synthetic(table.train, peer, r), table.heldout, seed)
+    record["ctgan"] = {**info, "cell_wall_seconds": round(time.perf_counter() - start, 1),
+                       "provenance": provenance()}
+    return True
+
+
+def save(record: dict, cache: pathlib.Path) -> None:
+    cache.mkdir(parents=True, exist_ok=True)
+    path = cache / f"n{record['n']}_seed{record['seed']}.json"
+    tmp = path.with_suffix(".part")
+    tmp.write_text(json.dumps(record, indent=1, default=str))
+    tmp.replace(path)
 
 
 def mean_se(values) -> dict:
@@ -265,12 +293,18 @@ def main(argv: list[str] | None = None) -> int:
     results = args.results or (args.out if args.smoke else HERE)
     cache = results / "results_cache" / name
     start = time.perf_counter()
-    if not args.no_train:
-        for n in args.sizes or budget.sizes:
-            for seed in range(budget.seeds):
-                if (cache / f"n{n}_seed{seed}.json").is_file():
+    if not args.no_train:  # seeds outermost: a partial pass still covers every n
+        for seed in range(budget.seeds):
+            for n in args.sizes or budget.sizes:
+                path = cache / f"n{n}_seed{seed}.json"
+                if not path.is_file():
+                    rec = run_cell(n, seed, budget, args.out, cache)
+                elif (rec := json.loads(path.read_text()))["ctgan"] is None and PEERS_PYTHON.is_file():
+                    if not add_ctgan(rec, cell_table(n, seed), budget, args.out):
+                        continue
+                    save(rec, cache)  # CTGAN added to a record made without it
+                else:
                     continue
-                rec = run_cell(n, seed, budget, args.out, cache)
                 print(f"n={n} seed={seed}: " + "  ".join(
                     f"{m} {s['roc_auc']:.3f}" for m, s in rec["scores"].items()), flush=True)
     records = [json.loads(f.read_text()) for f in sorted(cache.glob("n*_seed*.json"))]
