@@ -87,7 +87,8 @@ def main(cfg: DictConfig) -> float | None:
         if not lost:
             raise
         stop_lost(lost, f"a collective of this process failed: {first_line(e)}", run_dir)
-    written = ["summary.json", "tb/", "checkpoints/"] + sorted(p.name for p in run_dir.glob("samples*.png"))
+    written = ["summary.json", "tb/", "checkpoints/"] + sorted(
+        p.name for p in pathlib.Path(run_dir).glob("samples*.png"))
     print(f"run finished: {run_dir} ({', '.join(written)})")
     return value
 
