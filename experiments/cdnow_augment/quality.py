@@ -106,10 +106,19 @@ def score(table, synthetic, fit_on=None) -> dict:
     out.update(tabular.ml_efficacy(synthetic if fit_on is None else fit_on, table.heldout, TARGET,
                                    table.discrete))
     out.update(tabular.distance_to_closest_record(synthetic, table.train, table.heldout, table.discrete))
+    out.update(violations(synthetic))
     return {k: float(v) for k, v in out.items()}
 
 
-METRICS = ("quality", "column_shapes", "pair_trends", "auc_hgb", "ap_hgb", "auc_logreg", "dcr_ratio")
+def violations(frame) -> dict:
+    """Shares of rows breaking CDNOW's logic, which no column-wise range check catches (real rows:
+    0, bar one customer whose only repeat purchase cost $0)."""
+    return {"recency_above_T": float((frame["recency"] > frame["T"]).mean()),
+            "spend_without_repeat": float(((frame["frequency"] == 0) & (frame["monetary_value"] > 0)).mean())}
+
+
+METRICS = ("quality", "column_shapes", "pair_trends", "auc_hgb", "ap_hgb", "auc_logreg", "dcr_ratio",
+           "recency_above_T", "spend_without_repeat")
 
 
 def markdown(rows: dict) -> str:
