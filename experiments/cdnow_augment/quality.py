@@ -32,6 +32,7 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 from experiments.cdnow_augment.run import PEERS_PYTHON, TARGET, mean_se  # noqa: E402
 from experiments.provenance import provenance  # noqa: E402
+from experiments.training_runs import train_or_reuse  # noqa: E402
 
 BUDGETS = {"cpu": {"epochs": 100, "seeds": 3}, "smoke": {"epochs": 1, "seeds": 2}}
 BATCH = 500
@@ -46,12 +47,7 @@ def train_gan_jax(epochs: int, seeds: int, rows: int, out: pathlib.Path) -> tupl
            f"trainer.population={seeds}", f"seed=[{','.join(map(str, range(seeds)))}]",
            f"trainer.log_every={every}", f"trainer.sample_every={steps}", f"trainer.eval_every={steps}",
            f"trainer.checkpoint_every={steps}", "trainer.progress=false", f"hydra.run.dir={run_dir}"]
-    summary = run_dir / "summary.json"
-    if not (summary.is_file() and json.loads(summary.read_text()).get("status") == "completed"):
-        resume = ["trainer.resume=true"] if (run_dir / "checkpoints").is_dir() else []
-        r = subprocess.run(cmd + resume, cwd=ROOT, capture_output=True, text=True)
-        if r.returncode:
-            sys.exit(f"gan_jax failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-3000:]}")
+    train_or_reuse(cmd, run_dir, "gan_jax")
     return run_dir, cmd[1:]
 
 

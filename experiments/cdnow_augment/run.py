@@ -42,6 +42,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 from experiments.provenance import provenance  # noqa: E402
+from experiments.training_runs import train_or_reuse  # noqa: E402
 
 TARGET = "repurchase"
 PEERS_PYTHON = ROOT / ".venv-peers" / "bin" / "python"
@@ -67,12 +68,7 @@ def train_gan(n: int, seed: int, budget: Budget, out: pathlib.Path) -> tuple[pat
            f"data.seed={seed}", f"seed={seed}", f"trainer.steps={steps}", f"trainer.log_every={every}",
            f"trainer.sample_every={steps}", f"trainer.eval_every={steps}",
            f"trainer.checkpoint_every={steps}", "trainer.progress=false", f"hydra.run.dir={run_dir}"]
-    summary = run_dir / "summary.json"
-    if not (summary.is_file() and json.loads(summary.read_text()).get("status") == "completed"):
-        resume = ["trainer.resume=true"] if (run_dir / "checkpoints").is_dir() else []
-        r = subprocess.run(cmd + resume, cwd=ROOT, capture_output=True, text=True)
-        if r.returncode:
-            sys.exit(f"training failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-3000:]}")
+    train_or_reuse(cmd, run_dir, "training")
     return run_dir, cmd[1:]
 
 
