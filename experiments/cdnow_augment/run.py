@@ -237,8 +237,31 @@ def aggregate(records: list[dict]) -> dict:
             for m, by_n in table.items()}
 
 
-def markdown(table: dict, sizes: list[int]) -> str:
+def paired_gains(records: list[dict]) -> dict:
+    """{method: {n: mean_se of (its ROC AUC - real only's) over seeds, and how many are > 0}}: the
+    same split, rows and classifier seed on both sides of each difference."""
+    gains: dict = {}
+    for rec in records:
+        base = rec["scores"]["real"]["roc_auc"]
+        for method, s in rec["scores"].items():
+            if method != "real":
+                gains.setdefault(method, {}).setdefault(rec["n"], []).append(s["roc_auc"] - base)
+    return {m: {n: {**mean_se(v), "positive": int(np.sum(np.asarray(v) > 0))} for n, v in by_n.items()}
+            for m, by_n in gains.items()}
+
+
+def markdown(table: dict, sizes: list[int], gains: dict | None = None) -> str:
     lines = []
+    if gains:
+        lines += ["**ROC AUC gain over real only**, paired by seed (mean ± s.e.; seeds with a gain / "
+                  "seeds)", "",
+                  "| training rows | " + " | ".join(f"n = {n}" for n in sizes) + " |",
+                  "|---|" + "---|" * len(sizes)]
+        for method, by_n in gains.items():
+            cells = [f"{by_n[n]['mean']:+.3f} ± {by_n[n]['se']:.3f} ({by_n[n]['positive']}/{by_n[n]['n']})"
+                     if n in by_n else "-" for n in sizes]
+            lines.append(f"| {method} | " + " | ".join(cells) + " |")
+        lines.append("")
     for metric, title in (("roc_auc", "ROC AUC"), ("pr_auc", "PR AUC (average precision)")):
         lines += [f"**{title}** on the real test customers (mean ± s.e. over seeds; seeds in brackets)", "",
                   "| training rows | " + " | ".join(f"n = {n}" for n in sizes) + " |",
@@ -305,12 +328,13 @@ def main(argv: list[str] | None = None) -> int:
                     f"{m} {s['roc_auc']:.3f}" for m, s in rec["scores"].items()), flush=True)
     records = [json.loads(f.read_text()) for f in sorted(cache.glob("n*_seed*.json"))]
     sizes = sorted({r["n"] for r in records})
-    table = aggregate(records)
+    table, gains = aggregate(records), paired_gains(records)
     results.mkdir(parents=True, exist_ok=True)
-    md = markdown(table, sizes)
+    md = markdown(table, sizes, gains)
     (results / f"results_{name}.md").write_text(md)
     (results / f"results_{name}.json").write_text(json.dumps(
-        {"budget": dataclasses.asdict(budget), "table": table, "records": len(records),
+        {"budget": dataclasses.asdict(budget), "table": table, "paired_gains": gains,
+         "records": len(records),
          "this_call": {**provenance(), "wall_seconds": round(time.perf_counter() - start, 1)}},
         indent=1))
     if records:
