@@ -6,6 +6,7 @@ import json
 import pathlib
 import subprocess
 import sys
+import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -18,6 +19,14 @@ def train_or_reuse(cmd: list[str], run_dir: pathlib.Path, what: str = "training"
     if summary.is_file() and json.loads(summary.read_text()).get("status") == "completed":
         return
     resume = ["trainer.resume=true"] if (run_dir / "checkpoints").is_dir() else []
-    r = subprocess.run(cmd + resume, cwd=ROOT, capture_output=True, text=True)
+    run_or_exit(cmd + resume, f"{what} ")
+
+
+def run_or_exit(cmd: list[str], what: str = "") -> float:
+    """Run a study's command from the repository root; its wall seconds, or exit the study with
+    the command's error output when it fails (`what`, e.g. "training ", starts the message)."""
+    start = time.perf_counter()
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if r.returncode:
-        sys.exit(f"{what} failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-3000:]}")
+        sys.exit(f"{what}failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-3000:]}")
+    return time.perf_counter() - start

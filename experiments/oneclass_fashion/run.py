@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
-import subprocess
 import sys
 import time
 
@@ -36,6 +35,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 from experiments.provenance import provenance  # noqa: E402
+from experiments.training_runs import run_or_exit  # noqa: E402
 
 # Golan & El-Yaniv 2018, Table 1, Fashion-MNIST means (REFERENCES.md); GEOM per category 0-9.
 PUBLISHED = {"RAW-OC-SVM": 92.8, "CAE-OC-SVM": 91.7, "DSEBM": 86.6, "ADGAN": 88.4, "GEOM": 93.5}
@@ -47,11 +47,7 @@ SMOKE = {"gan_steps": 100, "encoder_steps": 100, "ganomaly_steps": 100, "seeds":
 
 
 def run_cmd(cmd: list[str], what: str) -> float:
-    start = time.perf_counter()
-    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    if r.returncode:
-        sys.exit(f"{what} failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-3000:]}")
-    seconds = time.perf_counter() - start
+    seconds = run_or_exit(cmd, f"{what} ")
     print(f"{what}: {seconds:.0f} s", flush=True)
     return seconds
 

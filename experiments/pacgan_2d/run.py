@@ -23,7 +23,6 @@ import dataclasses
 import json
 import math
 import pathlib
-import subprocess
 import sys
 import time
 
@@ -34,6 +33,7 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 from experiments.pacgan_2d import plots  # noqa: E402
 from experiments.provenance import provenance  # noqa: E402
+from experiments.training_runs import run_or_exit  # noqa: E402
 
 METHODS = {1: "GAN", 2: "PacGAN2", 3: "PacGAN3", 4: "PacGAN4"}
 METRICS = ("modes", "hq", "rkl")
@@ -128,11 +128,7 @@ def run_one(data: str, m: int, budget: Budget, out: pathlib.Path, cache: pathlib
         if run_dir.exists():
             sys.exit(f"{run_dir} holds an unfinished or different run; delete it or pick --out.")
         print(f"{data} {METHODS[m]}: {' '.join(cmd[1:])}", flush=True)
-        start = time.perf_counter()
-        r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-        if r.returncode:
-            sys.exit(f"failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-3000:]}")
-        process_seconds = round(time.perf_counter() - start, 1)
+        process_seconds = round(run_or_exit(cmd), 1)
         summary = json.loads(summary_file.read_text())
     members = summary["members"]
     curves = member_curves(run_dir / "tb", len(members))

@@ -16,14 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
-import subprocess
 import sys
-import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 from experiments.provenance import provenance  # noqa: E402
+from experiments.training_runs import run_or_exit  # noqa: E402
 
 MODEL = ["model.width=16", "model.fc_width=128"]  # the cpu budget's model (run.py)
 METHODS = {"dcgan": [], "pacdcgan2": ["mitigation=[pacgan]", "mitigation.pacgan.m=2"]}
@@ -86,11 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     summary_file, process_seconds = run_dir / "summary.json", None
     done = summary_file.is_file() and json.loads(summary_file.read_text()).get("step") == args.steps
     if not done:
-        start = time.perf_counter()
-        r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-        if r.returncode:
-            sys.exit(f"failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-3000:]}")
-        process_seconds = round(time.perf_counter() - start, 1)
+        process_seconds = round(run_or_exit(cmd), 1)
     summary = json.loads(summary_file.read_text())
     result = {"method": args.method, "seed": 0, "steps": args.steps, "every": args.every,
               "command": " ".join(cmd[1:]), "train_seconds": summary["wall_seconds"],
