@@ -46,6 +46,7 @@ class Table:
     split: str
     options: tuple[tuple[str, Any], ...]
     positions: np.ndarray
+    row_options: np.ndarray  # [training rows, discrete columns]: each row's option per column
 
     @property
     def num_options(self) -> int:
@@ -71,10 +72,7 @@ class Table:
         rng = np.random.default_rng(seed)
         rows = rng.integers(0, len(self.train), n)
         cols = rng.integers(0, len(self.discrete), n)
-        index = {opt: i for i, opt in enumerate((c, str(v)) for c, v in self.options)}
-        picked = [index[(self.discrete[c], str(self.train[self.discrete[c]].iloc[r]))]
-                  for r, c in zip(rows, cols)]
-        return np.eye(self.num_options, dtype=np.float32)[picked]
+        return np.eye(self.num_options, dtype=np.float32)[self.row_options[rows, cols]]
 
 
 def split_rows(target_values: np.ndarray, split: str, test_fraction: float,
@@ -138,17 +136,20 @@ def build(name: str, frame, target: str | None, discrete: Sequence[str], split: 
     heldout = frame.iloc[held_idx].reset_index(drop=True)
     transform = TableTransform.fit(train, discrete, max_modes=max_modes, seed=seed)
     x = transform.encode(train, seed=seed)
-    options, positions, codes, sizes = [], [], [], []
+    options, positions, codes, sizes, by_column = [], [], [], [], {}
     for column, start, size in transform.option_offsets():
         values = transform.categories(column)
         options += [(column, v) for v in values]
         positions += range(start, start + size)
         codes.append(np.argmax(x[:, start:start + size], axis=1))
+        by_column[column] = len(options) - size + codes[-1]  # each row's global option
         sizes.append(size)
     arrays = {"x": jnp.asarray(x, jnp.float32), "y": jnp.zeros((len(x),), jnp.int32),
               **(condition_arrays(codes, sizes) if codes else
                  {"option_start": jnp.zeros((0,), jnp.int32)})}
+    row_options = np.stack([by_column[c] for c in discrete], axis=1) if discrete else \
+        np.zeros((len(x), 0), np.int64)
     table = Table(transform, train, heldout, target, discrete, split, tuple(options),
-                  np.asarray(positions, np.int64))
+                  np.asarray(positions, np.int64), row_options)
     return Dataset(name=name, arrays=arrays, sample=sample, shape=(transform.width,),
                    value_range=None, table=table)
