@@ -33,8 +33,8 @@ NAMES = tuple(BUILDERS)
 
 
 def table_data(name: str, frame, target, discrete, c) -> Dataset:
-    """A customer table with the split and transform settings every table option has."""
-    frame = table_files.validate_table(frame, target, discrete, name)
+    """A customer table with the split and transform settings every table option has; `frame`
+    comes validated from its reader (`table_files.validate_table`)."""
     return tabular.build(name, frame, target, discrete, c["split"], float(c["test_fraction"]),
                          float(c["validation_fraction"]), int(c["seed"]), c["train_size"],
                          int(c["max_modes"]))
