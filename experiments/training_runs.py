@@ -11,15 +11,18 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def train_or_reuse(cmd: list[str], run_dir: pathlib.Path, what: str = "training") -> None:
+def train_or_reuse(cmd: list[str], run_dir: pathlib.Path, what: str = "training") -> float | None:
     """Run `cmd` (a `python -m gan_jax.train ... hydra.run.dir=<run_dir>` command) unless
     run_dir already holds a completed run; continue from its checkpoints when it has some.
-    Exits the study with the run's error when training fails."""
+    The wall seconds of this call's training (None when reused). Exits the study with the run's
+    error when training fails."""
     summary = run_dir / "summary.json"
     if summary.is_file() and json.loads(summary.read_text()).get("status") == "completed":
-        return
-    resume = ["trainer.resume=true"] if (run_dir / "checkpoints").is_dir() else []
-    run_or_exit(cmd + resume, f"{what} ")
+        return None
+    resume = ["trainer.resume=true"] if any((run_dir / "checkpoints").glob("[0-9]*")) else []
+    if resume:
+        print(f"{run_dir}: resuming from its checkpoints", flush=True)
+    return run_or_exit(cmd + resume, f"{what} ")
 
 
 def run_or_exit(cmd: list[str], what: str = "") -> float:
@@ -30,3 +33,17 @@ def run_or_exit(cmd: list[str], what: str = "") -> float:
     if r.returncode:
         sys.exit(f"{what}failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-3000:]}")
     return time.perf_counter() - start
+
+
+def read_eval_curve(tb_dir: pathlib.Path, keys: tuple[str, ...]) -> list[dict]:
+    """[{"step": s, key: value, ...}, ...] from a run's `eval/<key>` TensorBoard scalars, by step."""
+    from tensorboard.backend.event_processing.event_accumulator import (  # noqa: PLC0415
+        EventAccumulator)
+
+    acc = EventAccumulator(str(tb_dir), size_guidance={"scalars": 0})
+    acc.Reload()
+    rows: dict[int, dict] = {}
+    for k in keys:
+        for e in acc.Scalars(f"eval/{k}"):
+            rows.setdefault(e.step, {"step": e.step})[k] = e.value
+    return [rows[s] for s in sorted(rows)]

@@ -11,7 +11,8 @@ As in the authors' code, D sees 100 packs per step, so the batch is 100 * m samp
 Each finished run is recorded in `results_cache/<budget>/<data>_m<m>.json` (committed): every
 seed's final evaluation and evaluation curve, 2500 samples of seed 0, the command, the commit,
 the machine and the wall time. A later call reuses those records and trains only what is
-missing, so the budget can be spread over several sessions. The table (mean +- s.e. over seeds of
+missing, so the budget can be spread over several sessions; a run cut off mid-way continues from
+its last checkpoint (every 10k steps), exactly as if never stopped. The table (mean +- s.e. over seeds of
 modes, % high quality, reverse KL at 3 std) goes to `results_<budget>.json` / `.md`, with a
 scatter plot of samples and a grid mode histogram (PNG).
 """
@@ -33,7 +34,7 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 from experiments.pacgan_2d import plots  # noqa: E402
 from experiments.provenance import provenance  # noqa: E402
-from experiments.training_runs import run_or_exit  # noqa: E402
+from experiments.training_runs import train_or_reuse  # noqa: E402
 
 METHODS = {1: "GAN", 2: "PacGAN2", 3: "PacGAN3", 4: "PacGAN4"}
 METRICS = ("modes", "hq", "rkl")
@@ -47,6 +48,7 @@ class Budget:
     seeds: dict          # {dataset: seeds, 0..n-1}
     every: int = 500       # steps per compiled call (trainer.log_every)
     eval_every: int = 1000  # a multiple of `every`; the table uses the evaluation at the end
+    checkpoint_every: int = 10_000  # a run cut off (a session's end) resumes from here, exactly
 
     @property
     def datasets(self) -> tuple[str, ...]:
@@ -58,7 +60,7 @@ BUDGETS = {  # cpu: chosen from the learning curves (curve.py, README.md)
     "cpu": Budget(steps={"ring": 10_000, "grid": 40_000}, seeds={"ring": 5, "grid": 3}, every=1000,
                   eval_every=1000),
     "full": Budget(steps={"ring": 400_000, "grid": 400_000}, seeds={"ring": 10, "grid": 10},
-                   every=10_000, eval_every=40_000),  # the authors' 400 epochs
+                   every=10_000, eval_every=40_000, checkpoint_every=40_000),  # the authors' 400 epochs
 }
 
 
@@ -69,7 +71,8 @@ def overrides(data: str, m: int, budget: Budget, run_dir: pathlib.Path) -> list[
             f"seed=[{','.join(map(str, range(seeds)))}]", f"trainer.steps={steps}",
             f"trainer.batch_size={PACKS_PER_BATCH * m}", f"trainer.log_every={b.every}",
             f"trainer.sample_every={steps}", f"trainer.eval_every={b.eval_every}",
-            f"trainer.checkpoint_every={steps}", f"trainer.eval_samples={EVAL_SAMPLES}",
+            f"trainer.checkpoint_every={min(steps, b.checkpoint_every)}",
+            f"trainer.eval_samples={EVAL_SAMPLES}",
             "trainer.progress=false", f"hydra.run.dir={run_dir}"]
     if m > 1:
         args += ["mitigation=[pacgan]", f"mitigation.pacgan.m={m}"]
@@ -124,11 +127,11 @@ def run_one(data: str, m: int, budget: Budget, out: pathlib.Path, cache: pathlib
     cmd = [sys.executable, "-m", "gan_jax.train", *overrides(data, m, budget, run_dir)]
     summary_file, process_seconds = run_dir / "summary.json", None
     summary = json.loads(summary_file.read_text()) if summary_file.is_file() else None
-    if summary is None or summary["status"] != "completed" or summary["step"] != want["steps"]:
-        if run_dir.exists():
-            sys.exit(f"{run_dir} holds an unfinished or different run; delete it or pick --out.")
+    if summary is not None and summary["status"] == "completed" and summary["step"] != want["steps"]:
+        sys.exit(f"{run_dir} holds a run of {summary['step']} steps; delete it or pick --out.")
+    if summary is None or summary["status"] != "completed":
         print(f"{data} {METHODS[m]}: {' '.join(cmd[1:])}", flush=True)
-        process_seconds = round(run_or_exit(cmd), 1)
+        process_seconds = round(train_or_reuse(cmd, run_dir), 1)
         summary = json.loads(summary_file.read_text())
     members = summary["members"]
     curves = member_curves(run_dir / "tb", len(members))

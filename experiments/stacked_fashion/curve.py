@@ -8,7 +8,7 @@ i.e. covers hundreds of the 1000 triples. One `gan_jax.train experiment=stacked_
 (seed 0, evaluated on 2600 samples every `--every` steps, `--method` adds a mitigation); the curve
 is read from its TensorBoard events and written, with the command, commit, machine and wall time,
 to `curve_<method>.json`, and plotted in `curve.png` (every curve found here).
-A completed run in --out is reused.
+A completed run in --out is reused, an interrupted one resumed from its last checkpoint.
 """
 
 from __future__ import annotations
@@ -22,23 +22,10 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 from experiments.provenance import provenance  # noqa: E402
-from experiments.training_runs import run_or_exit  # noqa: E402
+from experiments.training_runs import read_eval_curve, train_or_reuse  # noqa: E402
 
 MODEL = ["model.width=16", "model.fc_width=128"]  # the cpu budget's model (run.py)
 METHODS = {"dcgan": [], "pacdcgan2": ["mitigation=[pacgan]", "mitigation.pacgan.m=2"]}
-
-
-def read_curve(tb_dir: pathlib.Path) -> list[dict]:
-    from tensorboard.backend.event_processing.event_accumulator import (  # noqa: PLC0415
-        EventAccumulator)
-
-    acc = EventAccumulator(str(tb_dir), size_guidance={"scalars": 0})
-    acc.Reload()
-    rows: dict[int, dict] = {}
-    for k in ("modes", "kl"):
-        for e in acc.Scalars(f"eval/{k}"):
-            rows.setdefault(e.step, {"step": e.step})[k] = e.value
-    return [rows[s] for s in sorted(rows)]
 
 
 def plot() -> pathlib.Path:
@@ -80,18 +67,18 @@ def main(argv: list[str] | None = None) -> int:
     cmd = [sys.executable, "-m", "gan_jax.train", "experiment=stacked_fashion", *MODEL,
            *METHODS[args.method], "seed=0", f"trainer.steps={args.steps}",
            f"trainer.log_every={args.every}", f"trainer.eval_every={args.every}",
-           f"trainer.sample_every={args.steps}", f"trainer.checkpoint_every={args.steps}",
+           f"trainer.sample_every={args.steps}", f"trainer.checkpoint_every={args.every * 4}",
            "trainer.eval_samples=2600", "trainer.progress=false", f"hydra.run.dir={run_dir}"]
-    summary_file, process_seconds = run_dir / "summary.json", None
-    done = summary_file.is_file() and json.loads(summary_file.read_text()).get("step") == args.steps
-    if not done:
-        process_seconds = round(run_or_exit(cmd), 1)
-    summary = json.loads(summary_file.read_text())
+    process_seconds = train_or_reuse(cmd, run_dir)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    if summary["step"] != args.steps:
+        sys.exit(f"{run_dir} holds a run of {summary['step']} steps; delete it or pick --out.")
     result = {"method": args.method, "seed": 0, "steps": args.steps, "every": args.every,
               "command": " ".join(cmd[1:]), "train_seconds": summary["wall_seconds"],
-              "steps_per_second": summary["steps_per_second"], "process_seconds": process_seconds,
+              "steps_per_second": summary["steps_per_second"],
+              "process_seconds": process_seconds and round(process_seconds, 1),
               "eval_reference": summary.get("eval_reference"), **provenance(),
-              "curve": read_curve(run_dir / "tb")}
+              "curve": read_eval_curve(run_dir / "tb", ("modes", "kl"))}
     out = HERE / f"curve_{args.method}.json"
     out.write_text(json.dumps(result, indent=2))
     plot()
