@@ -1,6 +1,6 @@
 """Modes captured and KL on stacked Fashion-MNIST: DCGAN vs PacDCGAN2 vs unrolled vs minibatch std.
 
-    .venv/bin/python experiments/stacked_fashion/run.py --budget cpu    # 17 min on 2 busy CPU cores
+    .venv/bin/python experiments/stacked_fashion/run.py --budget cpu    # see README.md for its cost
     .venv/bin/python experiments/stacked_fashion/run.py --budget full   # the paper protocol (GPU)
     .venv/bin/python experiments/stacked_fashion/run.py --budget smoke --out /tmp/sf  # the test
 
@@ -8,6 +8,8 @@ Each method is ONE training run (`conf/experiment/stacked_fashion.yaml` plus the
 mitigation) holding a population of seeds. Writes into --out (default: this folder)
 results_<budget>.{json,md}, modes_<budget>.png (sorted mode histograms, seed 0 of each method and
 real data) and samples_<budget>.png; the runs themselves go to <out>/runs/<budget>/<method>/.
+A completed run there is reused and an interrupted one resumed from its last checkpoint, so a
+budget can be spread over several sessions; --force trains again.
 """
 
 from __future__ import annotations
@@ -19,14 +21,17 @@ import os
 import pathlib
 import platform
 import shutil
-import subprocess
 import sys
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
 import aggregate  # noqa: E402
+
+from experiments.provenance import provenance  # noqa: E402
+from experiments.training_runs import train_or_reuse  # noqa: E402
 
 METHODS = {  # run folder -> (table name, Hydra overrides on top of experiment=stacked_fashion)
     "dcgan": ("DCGAN", []),
@@ -40,18 +45,18 @@ SCHEDULE = ["trainer.progress=false"]
 
 # Reductions from the protocol (conf/experiment/stacked_fashion.yaml) per budget; see README.
 BUDGETS = {
-    "full": {"seeds": [0, 1, 2, 3, 4], "overrides": []},
+    "full": {"seeds": [0, 1, 2, 3, 4], "steps": 20_000, "overrides": []},
     # Sized on 2 shared CPU cores (README): a 4x narrower DCGAN, 1000 steps (64k images, half a
     # pass over the 128k triples), a tenth of the 26k eval samples, and 1 look-ahead step for
     # unrolled (5 steps cost 1.4 s per population step here, 3x the rest of the experiment).
-    "cpu": {"seeds": [0, 1, 2], "overrides": [
-        "model.width=16", "model.fc_width=128", "trainer.steps=1000", "trainer.eval_samples=2600",
+    "cpu": {"seeds": [0, 1, 2], "steps": 1000, "overrides": [
+        "model.width=16", "model.fc_width=128", "trainer.eval_samples=2600",
         "mitigation.unrolled.steps=1",
         "trainer.log_every=100", "trainer.sample_every=500", "trainer.eval_every=1000",
         "trainer.checkpoint_every=1000"]},
     # Only that the pipeline runs end to end; the numbers mean nothing.
-    "smoke": {"seeds": [0, 1], "overrides": [
-        "model.width=8", "model.fc_width=32", "trainer.batch_size=16", "trainer.steps=20",
+    "smoke": {"seeds": [0, 1], "steps": 20, "overrides": [
+        "model.width=8", "model.fc_width=32", "trainer.batch_size=16",
         "trainer.eval_samples=200", "trainer.log_every=10", "trainer.sample_every=20",
         "trainer.eval_every=20", "trainer.checkpoint_every=20", "data.num_points=2000",
         "mitigation.unrolled.steps=1"]},
@@ -77,29 +82,28 @@ def display_name(template: str, overrides: list[str]) -> str:
     return template
 
 
-def train(name: str, overrides: list[str], seeds: list[int], run_dir: pathlib.Path) -> float:
-    """One population run in its own process (as a user would type it); returns its wall time."""
-    if run_dir.exists():  # ours: a previous run of this script with this budget
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True)
+def train(name: str, overrides: list[str], seeds: list[int], run_dir: pathlib.Path,
+          steps: int) -> float | None:
+    """One population run in its own process (as a user would type it): reused when completed,
+    resumed from its last checkpoint when interrupted. The process wall seconds (None: reused)."""
     cmd = [sys.executable, "-m", "gan_jax.train", "experiment=stacked_fashion", *overrides,
            f"trainer.population={len(seeds)}", f"seed=[{','.join(map(str, seeds))}]",
            f"hydra.run.dir={run_dir}", *SCHEDULE]
     print(f"[{name}] {' '.join(cmd[1:])}", flush=True)
-    start = time.perf_counter()
-    with open(run_dir / "train.log", "w") as log:
-        rc = subprocess.run(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT).returncode
-    wall = time.perf_counter() - start
-    if rc != 0:
-        tail = (run_dir / "train.log").read_text().splitlines()[-15:]
-        sys.exit(f"[{name}] training failed (exit {rc}):\n" + "\n".join(tail))
-    print(f"[{name}] done in {wall:.0f} s", flush=True)
-    (run_dir / "process_seconds.txt").write_text(f"{wall:.1f}\n")  # for --reuse
+    wall = train_or_reuse(cmd, run_dir, f"[{name}] training")
+    done = json.loads((run_dir / "summary.json").read_text())["step"]
+    if done != steps:
+        sys.exit(f"[{name}] {run_dir} holds a run of {done} steps, not {steps}; "
+                 f"pass --force to train it again.")
+    if wall is not None:
+        print(f"[{name}] done in {wall:.0f} s", flush=True)
+        (run_dir / "process_seconds.txt").write_text(f"{wall:.1f}\n")
+        (run_dir / "provenance.json").write_text(json.dumps(provenance(), indent=2))
     return wall
 
 
-def reused_wall(run_dir: pathlib.Path) -> float | None:
-    """The process wall time a completed run recorded, or None (not trained by this script)."""
+def recorded_wall(run_dir: pathlib.Path) -> float | None:
+    """The process wall time of the call that finished the run (None: not trained by run.py)."""
     path = run_dir / "process_seconds.txt"
     return float(path.read_text()) if path.is_file() else None
 
@@ -111,8 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
     parser.add_argument("extra", nargs="*", metavar="KEY=VALUE",
                         help="more Hydra overrides for every run, e.g. eval.feature_net=PATH")
-    parser.add_argument("--reuse", action="store_true",
-                        help="skip training where <out>/runs/<budget>/<method> already completed")
+    parser.add_argument("--force", action="store_true",
+                        help="train again even where <out>/runs/<budget>/<method> is complete")
     args = parser.parse_args(argv)
     budget = BUDGETS[args.budget]
     out = args.out.resolve()
@@ -122,16 +126,19 @@ def main(argv: list[str] | None = None) -> int:
     methods, summaries = {}, {}
     for slug in args.methods:
         name, overrides = METHODS[slug]
-        overrides = method_overrides(overrides, budget) + args.extra
+        overrides = [*method_overrides(overrides, budget), f"trainer.steps={budget['steps']}",
+                     *args.extra]
         name = display_name(name, overrides)
         run_dir = out / "runs" / args.budget / slug
-        summary_path = run_dir / "summary.json"
-        reused = (args.reuse and summary_path.is_file()
-                  and json.loads(summary_path.read_text()).get("status") == "completed")
-        wall = reused_wall(run_dir) if reused else train(name, overrides, budget["seeds"], run_dir)
+        if args.force and run_dir.exists():
+            shutil.rmtree(run_dir)
+        train(name, overrides, budget["seeds"], run_dir, budget["steps"])
         summaries[name] = run_dir
-        methods[name] = {**aggregate.method_result(json.loads(summary_path.read_text()), wall),
-                         "overrides": overrides}
+        summary = json.loads((run_dir / "summary.json").read_text())
+        methods[name] = {**aggregate.method_result(summary, recorded_wall(run_dir)),
+                         "overrides": overrides,
+                         "provenance": (json.loads((run_dir / "provenance.json").read_text())
+                                        if (run_dir / "provenance.json").is_file() else None)}
 
     # JAX and the feature net only now: the training processes had the cores to themselves.
     import jax  # noqa: PLC0415
