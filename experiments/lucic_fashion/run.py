@@ -8,7 +8,9 @@ For each loss: a seeded random search over the paper's hyperparameter ranges (tr
 n_critic and D batch norm train together as one population run), the best trial by final FD,
 then that setting again over several fresh seeds. Writes to DIR (default: this folder)
 results_<budget>.json and .md, fd_vs_step_<budget>.png, best_fd_<budget>.png, and the runs to
-DIR/runs/<budget>/. Budgets: budgets.py; what each reduces: README.md.
+DIR/runs/<budget>/. Finished runs there are reused and cut-off ones resumed from their last
+checkpoint, so a budget can take several sessions; --force starts over. Budgets: budgets.py;
+what each reduces: README.md.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ sys.path.insert(0, str(ROOT))  # run as a script: make `experiments.lucic_fashio
 
 from experiments.lucic_fashion import report, runner  # noqa: E402
 from experiments.lucic_fashion.budgets import BUDGETS, Budget  # noqa: E402
+from experiments.provenance import provenance  # noqa: E402
 from experiments.lucic_fashion.search import (  # noqa: E402
     LOSSES, PAPER_FID, group_trials, sample_trials, searched)
 
@@ -119,18 +122,24 @@ def main(argv: list[str] | None = None) -> dict:
     here = pathlib.Path(os.path.relpath(pathlib.Path(__file__).parent))
     parser.add_argument("--out", type=pathlib.Path, default=here,
                         help="folder for the results, plots and runs/ (default: this folder)")
-    parser.add_argument("--force", action="store_true", help="delete earlier runs of this budget")
+    parser.add_argument("--force", action="store_true",
+                        help="delete earlier runs of this budget (by default finished runs are "
+                             "reused and cut-off ones resumed)")
     parser.add_argument("overrides", nargs="*", help="extra Hydra overrides for every run, "
                         "e.g. data.root=DIR (recorded with the budget)")
     args = parser.parse_args(argv)
     budget = BUDGETS[args.budget]
     budget = dataclasses.replace(budget, overrides=budget.overrides + tuple(args.overrides))
     runs_dir = args.out / "runs" / budget.name
-    if runs_dir.exists() and any(runs_dir.iterdir()):
-        if not args.force:
-            sys.exit(f"error: {runs_dir} holds earlier runs; pass --force to replace them.")
+    # Finished runs are reused and cut-off ones resumed (runner.py), but only for the same budget.
+    recorded, wanted = runs_dir / "budget.json", json.loads(json.dumps(dataclasses.asdict(budget)))
+    if args.force and runs_dir.exists():
         shutil.rmtree(runs_dir)
+    if runs_dir.exists() and any(runs_dir.iterdir()) and (
+            not recorded.is_file() or json.loads(recorded.read_text()) != wanted):
+        sys.exit(f"error: {runs_dir} holds runs of another budget; pass --force to replace them.")
     runs_dir.mkdir(parents=True, exist_ok=True)
+    recorded.write_text(json.dumps(wanted, indent=2))
 
     from gan_jax import compile_cache  # noqa: PLC0415
 
@@ -155,7 +164,7 @@ def main(argv: list[str] | None = None) -> dict:
         "reruns": reruns, "ranking": ranking(reruns),
         "paper_fid": {name: {"mean": m, "sd": s} for name, (m, s) in PAPER_FID.items()},
         "not_implemented": {"BEGAN": "no auto-encoder discriminator in gan_jax"},
-        "hardware": hardware(),
+        "hardware": hardware(), "provenance": provenance(),
         "load_average": {"start": load_start, "end": os.getloadavg()},
         "wall_seconds": round(time.perf_counter() - start, 1),
     }

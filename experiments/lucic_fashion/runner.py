@@ -3,6 +3,10 @@
 A member that produces NaN/inf stops the whole population run (`DivergenceError` names it). That
 member is recorded as diverged and the others are trained again without it, in a new directory:
 members are independent, so the survivors train as they would have (up to float rounding).
+
+A run directory that already holds a finished run (completed or diverged) is read, not trained
+again, and one with checkpoints but no end (a study cut off by a session's end) is resumed from
+its last checkpoint, so a budget can be spread over several sessions.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from experiments.lucic_fashion.search import population_overrides
+from experiments.provenance import provenance
 from gan_jax.errors import DivergenceError
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -43,14 +48,29 @@ def _default_train(cfg: dict, run_dir: pathlib.Path) -> dict:
     return train(cfg, run_dir)
 
 
+FINISHED = ("completed", "diverged")
+
+
 def _train(overrides: list[str], run_dir: pathlib.Path, train_fn: Callable) -> dict:
-    """summary.json of the run; a diverged run's summary too (status `diverged`)."""
+    """summary.json of the run; a diverged run's summary too (status `diverged`). A finished run
+    is read back; a cut-off one continues from its last checkpoint."""
+    path = run_dir / "summary.json"
+    if path.is_file() and json.loads(path.read_text()).get("status") in FINISHED:
+        return json.loads(path.read_text())
+    if any((run_dir / "checkpoints").glob("[0-9]*")):
+        overrides = [*overrides, "trainer.resume=true"]
     try:
-        return train_fn(make_cfg(overrides), run_dir)
+        summary = train_fn(make_cfg(overrides), run_dir)
+        (run_dir / "provenance.json").write_text(json.dumps(provenance(), indent=2))
+        return summary
     except DivergenceError as e:
         path = run_dir / "summary.json"
         return json.loads(path.read_text()) if path.is_file() else {"status": "diverged",
                                                                      "error": str(e)}
+
+
+def _read_json(path: pathlib.Path) -> dict | None:
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def _fd(evals: dict) -> float | None:
@@ -93,6 +113,7 @@ def run_group(tag: str, shared: list[str], trials: list[dict], runs_dir: pathlib
                           "samples": str(run_dir / (f"samples_member_{m:02d}.png" if population
                                                     else "samples.png")),
                           "real_fd": real_fd, "wall_seconds": summary.get("wall_seconds"),
+                          "provenance": _read_json(run_dir / "provenance.json"),
                           "command": command(overrides, run_dir)}
         fds = ", ".join("failed" if results[i]["fd"] is None else f"{results[i]['fd']:.2f}"
                         for i in pending)

@@ -103,6 +103,29 @@ def test_a_diverged_member_is_dropped_and_the_others_trained_again(tmp_path):
     assert results[2]["tb_dir"].endswith("member_01") and results[0]["real_fd"] == 0.5
 
 
+def test_finished_runs_are_read_and_cut_off_ones_resumed(tmp_path):
+    trials = sample_trials("ns", 2, seed=0, fixed={"optim.n_critic": 1, "model.d_batch_norm": False})
+    calls = []
+
+    def fake_train(cfg, run_dir):
+        calls.append(cfg["trainer"]["resume"])
+        run_dir.mkdir(parents=True, exist_ok=True)
+        summary = {"status": "completed", "wall_seconds": 1.0, "eval_reference": {"eval/fd": 0.5},
+                   "members": [{"eval": {"eval/fd": 10.0 + s}} for s in cfg["seed"]]}
+        (run_dir / "summary.json").write_text(json.dumps(summary))
+        return summary
+
+    def run():
+        return runner.run_group("g", ["experiment=lucic_fashion"], trials, tmp_path,
+                                train_fn=fake_train, log=lambda m: None)
+
+    (tmp_path / "g" / "checkpoints" / "100").mkdir(parents=True)  # cut off after step 100
+    first = run()
+    assert calls == [True]  # resumed, not started again
+    assert [r["fd"] for r in first] == [10.0, 11.0] and first[0]["provenance"]["commit"]
+    assert run() == first and calls == [True]  # finished: read back, not trained
+
+
 def test_spearman():
     assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
     assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
