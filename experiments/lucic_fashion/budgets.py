@@ -23,10 +23,12 @@ class Budget:
 
     def overrides_for(self, rerun: bool) -> list[str]:
         """The settings every run of this budget shares; seed reruns also evaluate on the way."""
-        eval_every = self.steps // self.curve_points if rerun else self.steps
+        point = self.steps // self.curve_points
+        eval_every = point if rerun else self.steps
+        # Checkpoints at every curve point: a run cut off by a session's end resumes from there.
         return ["experiment=lucic_fashion", f"trainer.steps={self.steps}",
                 f"trainer.log_every={self.log_every}", f"trainer.eval_every={eval_every}",
-                f"trainer.sample_every={self.steps}", f"trainer.checkpoint_every={self.steps}",
+                f"trainer.sample_every={self.steps}", f"trainer.checkpoint_every={point}",
                 f"trainer.eval_samples={self.eval_samples}",
                 f"eval.reference_samples={self.reference_samples}", "trainer.progress=false",
                 *self.overrides]
