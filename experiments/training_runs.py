@@ -47,3 +47,24 @@ def read_eval_curve(tb_dir: pathlib.Path, keys: tuple[str, ...]) -> list[dict]:
         for e in acc.Scalars(f"eval/{k}"):
             rows.setdefault(e.step, {"step": e.step})[k] = e.value
     return [rows[s] for s in sorted(rows)]
+
+
+def learning_curve(cmd: list[str], run_dir: pathlib.Path, steps: int, keys: tuple[str, ...]) -> dict:
+    """Train (or reuse, or resume) the one-seed run of a study's learning curve; its record: the
+    command, timings, the real-data reference, where it was trained (provenance, kept in the run
+    directory so that a reused run keeps its own) and the `eval/<key>` curve."""
+    from experiments.provenance import provenance  # noqa: PLC0415
+
+    process_seconds = train_or_reuse(cmd, run_dir)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    if summary["step"] != steps:
+        sys.exit(f"{run_dir} holds a run of {summary['step']} steps; delete it or pick --out.")
+    trained_by = run_dir / "provenance.json"
+    if process_seconds is not None:
+        trained_by.write_text(json.dumps(provenance(), indent=2))
+    return {"steps": steps, "command": " ".join(cmd[1:]), "train_seconds": summary["wall_seconds"],
+            "steps_per_second": summary["steps_per_second"],
+            "process_seconds": process_seconds and round(process_seconds, 1),
+            "eval_reference": summary.get("eval_reference"),
+            **(json.loads(trained_by.read_text()) if trained_by.is_file() else {"commit": None}),
+            "curve": read_eval_curve(run_dir / "tb", keys)}

@@ -21,8 +21,7 @@ import sys
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
-from experiments.provenance import provenance  # noqa: E402
-from experiments.training_runs import run_or_exit  # noqa: E402
+from experiments.training_runs import learning_curve  # noqa: E402
 
 METRICS = ("modes", "hq", "rkl")
 
@@ -31,25 +30,11 @@ def overrides(data: str, m: int, steps: int, every: int, seed: int, run_dir: pat
     args = [f"experiment=pacgan_{data}", f"seed={seed}", f"trainer.steps={steps}",
             f"trainer.batch_size={100 * m}", f"trainer.log_every={every}",
             f"trainer.sample_every={steps}", f"trainer.eval_every={every}",
-            f"trainer.checkpoint_every={steps}", "trainer.eval_samples=2500",
+            f"trainer.checkpoint_every={every * 10}", "trainer.eval_samples=2500",
             "trainer.progress=false", f"hydra.run.dir={run_dir}"]
     if m > 1:
         args += ["mitigation=[pacgan]", f"mitigation.pacgan.m={m}"]
     return args
-
-
-def read_curve(tb_dir: pathlib.Path) -> list[dict]:
-    """[{step, modes, hq, rkl}, ...] from a run's TensorBoard events."""
-    from tensorboard.backend.event_processing.event_accumulator import (  # noqa: PLC0415
-        EventAccumulator)
-
-    acc = EventAccumulator(str(tb_dir), size_guidance={"scalars": 0})
-    acc.Reload()
-    rows: dict[int, dict] = {}
-    for k in METRICS:
-        for e in acc.Scalars(f"eval/{k}"):
-            rows.setdefault(e.step, {"step": e.step})[k] = e.value
-    return [rows[s] for s in sorted(rows)]
 
 
 def plot(data: str) -> pathlib.Path:
@@ -89,22 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     run_dir = (args.out / f"{args.data}_m{args.m}").resolve()
     cmd = [sys.executable, "-m", "gan_jax.train",
            *overrides(args.data, args.m, args.steps, args.every, args.seed, run_dir)]
-    summary_file, process_seconds = run_dir / "summary.json", None
-    done = summary_file.is_file() and json.loads(summary_file.read_text()).get("step") == args.steps
-    if not done:
-        process_seconds = round(run_or_exit(cmd), 1)
-    summary = json.loads(summary_file.read_text())
-    result = {"data": args.data, "m": args.m, "seed": args.seed, "steps": args.steps,
-              "every": args.every, "command": " ".join(cmd[1:]),
-              "train_seconds": summary["wall_seconds"], "steps_per_second": summary["steps_per_second"],
-              "process_seconds": process_seconds, **provenance(),
-              "curve": read_curve(run_dir / "tb")}
+    result = {"data": args.data, "m": args.m, "seed": args.seed, "every": args.every,
+              **learning_curve(cmd, run_dir, args.steps, METRICS)}
     out = HERE / f"curve_{args.data}_m{args.m}.json"
     out.write_text(json.dumps(result, indent=2))
     plot(args.data)
     first = next((r["step"] for r in result["curve"] if r["hq"] >= 0.8), None)
     print(f"wrote {out.name}: first step with >= 80% HQ: {first}; "
-          f"{summary['steps_per_second']} steps/s")
+          f"{result['steps_per_second']} steps/s")
     return 0
 
 

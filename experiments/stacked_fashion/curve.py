@@ -21,8 +21,7 @@ import sys
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
-from experiments.provenance import provenance  # noqa: E402
-from experiments.training_runs import read_eval_curve, train_or_reuse  # noqa: E402
+from experiments.training_runs import learning_curve  # noqa: E402
 
 MODEL = ["model.width=16", "model.fc_width=128"]  # the cpu budget's model (run.py)
 METHODS = {"dcgan": [], "pacdcgan2": ["mitigation=[pacgan]", "mitigation.pacgan.m=2"]}
@@ -69,20 +68,12 @@ def main(argv: list[str] | None = None) -> int:
            f"trainer.log_every={args.every}", f"trainer.eval_every={args.every}",
            f"trainer.sample_every={args.steps}", f"trainer.checkpoint_every={args.every * 4}",
            "trainer.eval_samples=2600", "trainer.progress=false", f"hydra.run.dir={run_dir}"]
-    process_seconds = train_or_reuse(cmd, run_dir)
-    summary = json.loads((run_dir / "summary.json").read_text())
-    if summary["step"] != args.steps:
-        sys.exit(f"{run_dir} holds a run of {summary['step']} steps; delete it or pick --out.")
-    result = {"method": args.method, "seed": 0, "steps": args.steps, "every": args.every,
-              "command": " ".join(cmd[1:]), "train_seconds": summary["wall_seconds"],
-              "steps_per_second": summary["steps_per_second"],
-              "process_seconds": process_seconds and round(process_seconds, 1),
-              "eval_reference": summary.get("eval_reference"), **provenance(),
-              "curve": read_eval_curve(run_dir / "tb", ("modes", "kl"))}
+    result = {"method": args.method, "seed": 0, "every": args.every,
+              **learning_curve(cmd, run_dir, args.steps, ("modes", "kl"))}
     out = HERE / f"curve_{args.method}.json"
     out.write_text(json.dumps(result, indent=2))
     plot()
-    print(f"wrote {out.name}: {summary['steps_per_second']} steps/s; "
+    print(f"wrote {out.name}: {result['steps_per_second']} steps/s; "
           + ", ".join(f"{r['step']}: {r['modes']:.0f}" for r in result["curve"]))
     return 0
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import sys
 
-from experiments.training_runs import train_or_reuse
+from experiments.training_runs import learning_curve, train_or_reuse
 
 
 def ring_command(run_dir, steps: int) -> list[str]:
-    return [sys.executable, "-m", "gan_jax.train", "experiment=ring_mlp", "model.g_hidden=[16]", "model.d_hidden=[16]",
-            f"trainer.steps={steps}", "trainer.batch_size=32", "trainer.log_every=10",
+    return [sys.executable, "-m", "gan_jax.train", "experiment=ring_mlp", "model.g_hidden=[16]",
+            "model.d_hidden=[16]", f"trainer.steps={steps}", "trainer.batch_size=32", "trainer.log_every=10",
             "trainer.checkpoint_every=10", "trainer.sample_every=1000", "trainer.eval_every=1000",
             "trainer.progress=false", f"hydra.run.dir={run_dir}"]
 
@@ -35,3 +35,20 @@ def test_cut_off_run_resumes_to_the_straight_result_and_a_complete_one_is_reused
     before = (cut / "summary.json").read_text()
     assert train_or_reuse(ring_command(cut, 30), cut) is None
     assert (cut / "summary.json").read_text() == before
+
+
+def test_learning_curve_reads_every_evaluation_and_keeps_the_training_commit(tmp_path):
+    run_dir = tmp_path / "curve"
+    cmd = ring_command(run_dir, 40)
+    cmd[cmd.index("trainer.eval_every=1000")] = "trainer.eval_every=20"
+    record = learning_curve(cmd, run_dir, 40, ("modes", "hq"))
+    assert [r["step"] for r in record["curve"]] == [20, 40]
+    assert all(1 <= r["modes"] <= 8 and 0 <= r["hq"] <= 1 for r in record["curve"])
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert record["curve"][-1]["hq"] == summary["eval"]["eval/hq"]
+    assert record["process_seconds"] > 0 and record["commit"]
+    # Reused later (another commit, say): the record still names the run's own provenance.
+    (run_dir / "provenance.json").write_text(json.dumps({"commit": "abc123"}))
+    again = learning_curve(cmd, run_dir, 40, ("modes", "hq"))
+    assert again["commit"] == "abc123" and again["process_seconds"] is None
+    assert again["curve"] == record["curve"]
