@@ -8,21 +8,43 @@ import subprocess
 import sys
 import time
 
+from experiments.provenance import provenance
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+PROVENANCE = "provenance.json"  # in a run directory: where the run was trained
+
+
+def has_checkpoints(run_dir: pathlib.Path) -> bool:
+    """Whether run_dir holds a step checkpoint to resume from (not an orbax temporary or a
+    quarantined `damaged-<step>` folder)."""
+    return any((run_dir / "checkpoints").glob("[0-9]*"))
+
+
+def stamp(run_dir: pathlib.Path) -> None:
+    """Record, next to a run just trained, the commit, machine and load it was trained with."""
+    (run_dir / PROVENANCE).write_text(json.dumps(provenance(), indent=2))
+
+
+def stamped(run_dir: pathlib.Path) -> dict | None:
+    """The provenance `stamp` recorded for run_dir (None: trained by code that did not stamp)."""
+    path = run_dir / PROVENANCE
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def train_or_reuse(cmd: list[str], run_dir: pathlib.Path, what: str = "training") -> float | None:
     """Run `cmd` (a `python -m gan_jax.train ... hydra.run.dir=<run_dir>` command) unless
     run_dir already holds a completed run; continue from its checkpoints when it has some.
-    The wall seconds of this call's training (None when reused). Exits the study with the run's
-    error when training fails."""
+    The wall seconds of this call's training (None when reused); a run trained here is stamped
+    with its provenance. Exits the study with the run's error when training fails."""
     summary = run_dir / "summary.json"
     if summary.is_file() and json.loads(summary.read_text()).get("status") == "completed":
         return None
-    resume = ["trainer.resume=true"] if any((run_dir / "checkpoints").glob("[0-9]*")) else []
+    resume = ["trainer.resume=true"] if has_checkpoints(run_dir) else []
     if resume:
         print(f"{run_dir}: resuming from its checkpoints", flush=True)
-    return run_or_exit(cmd + resume, f"{what} ")
+    seconds = run_or_exit(cmd + resume, f"{what} ")
+    stamp(run_dir)
+    return seconds
 
 
 def run_or_exit(cmd: list[str], what: str = "") -> float:
@@ -51,20 +73,15 @@ def read_eval_curve(tb_dir: pathlib.Path, keys: tuple[str, ...]) -> list[dict]:
 
 def learning_curve(cmd: list[str], run_dir: pathlib.Path, steps: int, keys: tuple[str, ...]) -> dict:
     """Train (or reuse, or resume) the one-seed run of a study's learning curve; its record: the
-    command, timings, the real-data reference, where it was trained (provenance, kept in the run
-    directory so that a reused run keeps its own) and the `eval/<key>` curve."""
-    from experiments.provenance import provenance  # noqa: PLC0415
-
+    command, timings, the real-data reference, where it was trained (the run's own stamp, so that
+    a reused run keeps it) and the `eval/<key>` curve."""
     process_seconds = train_or_reuse(cmd, run_dir)
     summary = json.loads((run_dir / "summary.json").read_text())
     if summary["step"] != steps:
         sys.exit(f"{run_dir} holds a run of {summary['step']} steps; delete it or pick --out.")
-    trained_by = run_dir / "provenance.json"
-    if process_seconds is not None:
-        trained_by.write_text(json.dumps(provenance(), indent=2))
     return {"steps": steps, "command": " ".join(cmd[1:]), "train_seconds": summary["wall_seconds"],
             "steps_per_second": summary["steps_per_second"],
             "process_seconds": process_seconds and round(process_seconds, 1),
             "eval_reference": summary.get("eval_reference"),
-            **(json.loads(trained_by.read_text()) if trained_by.is_file() else {"commit": None}),
+            **(stamped(run_dir) or {"commit": None}),
             "curve": read_eval_curve(run_dir / "tb", keys)}

@@ -250,27 +250,27 @@ def paired_gains(records: list[dict]) -> dict:
             for m, by_n in gains.items()}
 
 
+def size_table(title: str, sizes: list[int], by_method: dict, cell) -> list[str]:
+    """Markdown lines of one table: a row per method, a column per training size n (`cell` of
+    that method's value at n, "-" where it has none)."""
+    lines = [title, "", "| training rows | " + " | ".join(f"n = {n}" for n in sizes) + " |",
+             "|---|" + "---|" * len(sizes)]
+    for method, by_n in by_method.items():
+        cells = [cell(by_n[n]) if n in by_n else "-" for n in sizes]
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def markdown(table: dict, sizes: list[int], gains: dict | None = None) -> str:
     lines = []
     if gains:
-        lines += ["**ROC AUC gain over real only**, paired by seed (mean ± s.e.; seeds with a gain / "
-                  "seeds)", "",
-                  "| training rows | " + " | ".join(f"n = {n}" for n in sizes) + " |",
-                  "|---|" + "---|" * len(sizes)]
-        for method, by_n in gains.items():
-            cells = [f"{by_n[n]['mean']:+.3f} ± {by_n[n]['se']:.3f} ({by_n[n]['positive']}/{by_n[n]['n']})"
-                     if n in by_n else "-" for n in sizes]
-            lines.append(f"| {method} | " + " | ".join(cells) + " |")
-        lines.append("")
+        lines += size_table("**ROC AUC gain over real only**, paired by seed (mean ± s.e.; seeds "
+                            "with a gain / seeds)", sizes, gains,
+                            lambda g: f"{g['mean']:+.3f} ± {g['se']:.3f} ({g['positive']}/{g['n']})")
     for metric, title in (("roc_auc", "ROC AUC"), ("pr_auc", "PR AUC (average precision)")):
-        lines += [f"**{title}** on the real test customers (mean ± s.e. over seeds; seeds in brackets)", "",
-                  "| training rows | " + " | ".join(f"n = {n}" for n in sizes) + " |",
-                  "|---|" + "---|" * len(sizes)]
-        for method, by_n in table.items():
-            cells = [f"{by_n[n][metric]['mean']:.3f} ± {by_n[n][metric]['se']:.3f} ({by_n[n][metric]['n']})"
-                     if n in by_n else "-" for n in sizes]
-            lines.append(f"| {method} | " + " | ".join(cells) + " |")
-        lines.append("")
+        lines += size_table(f"**{title}** on the real test customers (mean ± s.e. over seeds; seeds "
+                            "in brackets)", sizes, table,
+                            lambda c, m=metric: f"{c[m]['mean']:.3f} ± {c[m]['se']:.3f} ({c[m]['n']})")
     return "\n".join(lines)
 
 

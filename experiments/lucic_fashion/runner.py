@@ -23,7 +23,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from experiments.lucic_fashion.search import population_overrides
-from experiments.provenance import provenance
+from experiments.training_runs import has_checkpoints, stamp, stamped
 from gan_jax.errors import DivergenceError
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -57,20 +57,16 @@ def _train(overrides: list[str], run_dir: pathlib.Path, train_fn: Callable) -> d
     path = run_dir / "summary.json"
     if path.is_file() and json.loads(path.read_text()).get("status") in FINISHED:
         return json.loads(path.read_text())
-    if any((run_dir / "checkpoints").glob("[0-9]*")):
+    if has_checkpoints(run_dir):
         overrides = [*overrides, "trainer.resume=true"]
     try:
         summary = train_fn(make_cfg(overrides), run_dir)
-        (run_dir / "provenance.json").write_text(json.dumps(provenance(), indent=2))
+        stamp(run_dir)
         return summary
     except DivergenceError as e:
         path = run_dir / "summary.json"
         return json.loads(path.read_text()) if path.is_file() else {"status": "diverged",
                                                                      "error": str(e)}
-
-
-def _read_json(path: pathlib.Path) -> dict | None:
-    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def _fd(evals: dict) -> float | None:
@@ -113,7 +109,7 @@ def run_group(tag: str, shared: list[str], trials: list[dict], runs_dir: pathlib
                           "samples": str(run_dir / (f"samples_member_{m:02d}.png" if population
                                                     else "samples.png")),
                           "real_fd": real_fd, "wall_seconds": summary.get("wall_seconds"),
-                          "provenance": _read_json(run_dir / "provenance.json"),
+                          "provenance": stamped(run_dir),
                           "command": command(overrides, run_dir)}
         fds = ", ".join("failed" if results[i]["fd"] is None else f"{results[i]['fd']:.2f}"
                         for i in pending)

@@ -30,8 +30,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 import aggregate  # noqa: E402
 
-from experiments.provenance import provenance  # noqa: E402
-from experiments.training_runs import train_or_reuse  # noqa: E402
+from experiments.training_runs import stamped, train_or_reuse  # noqa: E402
 
 METHODS = {  # run folder -> (table name, Hydra overrides on top of experiment=stacked_fashion)
     "dcgan": ("DCGAN", []),
@@ -99,7 +98,6 @@ def train(name: str, overrides: list[str], seeds: list[int], run_dir: pathlib.Pa
     if wall is not None:
         print(f"[{name}] done in {wall:.0f} s", flush=True)
         (run_dir / "process_seconds.txt").write_text(f"{wall:.1f}\n")
-        (run_dir / "provenance.json").write_text(json.dumps(provenance(), indent=2))
     return wall
 
 
@@ -138,8 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         summary = json.loads((run_dir / "summary.json").read_text())
         methods[name] = {**aggregate.method_result(summary, recorded_wall(run_dir)),
                          "overrides": overrides,
-                         "provenance": (json.loads((run_dir / "provenance.json").read_text())
-                                        if (run_dir / "provenance.json").is_file() else None)}
+                         "provenance": stamped(run_dir)}
 
     # JAX and the feature net only now: the training processes had the cores to themselves.
     import jax  # noqa: PLC0415
