@@ -39,6 +39,12 @@ class TermInputs(NamedTuple):
     d_state: Any                         # D's mutable collections (batch stats, spectral-norm u)
     g_params: Any = None                 # G's parameters being updated (G's terms only), for
                                          # terms on G's internals (GANomaly's encoder loss)
+    g_sown: Any = None                   # what G sowed into 'intermediates' for this batch (G's
+                                         # terms only): CTGAN's raw logits
+    pack: int = 1                        # samples per D input (PacGAN): penalties take one
+                                         # interpolation and one gradient norm per pack
+    condition_is_input: bool = False     # D reads each example's condition vector joined to it
+                                         # (CTGAN): penalties differentiate w.r.t. it too
 
 
 class CriticForG(NamedTuple):

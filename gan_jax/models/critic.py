@@ -70,3 +70,20 @@ class Critic(nn.Module):
         elif self.conditioning == "acgan":
             class_logits = nn.Dense(self.num_classes, kernel_init=self.head_init, name="classifier")(h)
         return CriticOutput(logits, h, class_logits)
+
+
+def find_critic(module: nn.Module) -> Critic | None:
+    """The `Critic` inside D, through wrappers that hold it as `inner` (spectral norm); None
+    for a discriminator built without one."""
+    while module is not None and not isinstance(module, Critic):
+        module = getattr(module, "inner", None)
+    return module
+
+
+def input_geometry(module: nn.Module) -> dict:
+    """How D reads its inputs, for gradient penalties: samples per input (`pack`) and whether
+    each example's condition vector is joined to it (`condition_is_input`)."""
+    critic = find_critic(module)
+    if critic is None:
+        return {}
+    return {"pack": critic.pack, "condition_is_input": critic.joins_condition}

@@ -53,6 +53,8 @@ class Generator(nn.Module):
             out = nn.relu(batch_norm(train, self.batch_stats_axis)(nn.Dense(width)(h)))
             h = jnp.concatenate([out, h], axis=-1)
         logits = nn.Dense(sum(w for _, w, _ in self.spans))(h)
+        # CTGAN's conditional loss reads the raw logits; a no-op unless "intermediates" is mutable.
+        self.sow("intermediates", "logits", logits)
         gumbel = gumbel_from_normal(noise)
         parts, used = [], 0
         for start, width, act in self.spans:
@@ -79,9 +81,22 @@ class Discriminator(nn.Module):
         return h
 
 
-def condition_loss(fake: jax.Array, condition: jax.Array, option_positions: jax.Array) -> jax.Array:
-    """CTGAN's conditional loss: the cross-entropy of G's one-hot output at the option the
-    condition asked for (mean over rows). `option_positions[o]` is option o's place in the row;
-    condition rows are one-hot over options. G's output there is a Gumbel-softmax probability."""
-    p = fake[:, option_positions]
-    return -jnp.mean(jnp.sum(condition * jnp.log(p + 1e-6), axis=-1))
+def span_log_probs(logits: jax.Array, spans: tuple[tuple[int, int, str], ...]) -> jax.Array:
+    """[B, W] raw logits -> the same layout with every softmax span replaced by its log-softmax
+    (tanh spans are kept as they are; they are never read as probabilities)."""
+    return jnp.concatenate([jax.nn.log_softmax(logits[:, s:s + w]) if act == "softmax"
+                            else logits[:, s:s + w] for s, w, act in spans], axis=-1)
+
+
+def condition_loss(logits: jax.Array, condition: jax.Array, option_positions: jax.Array,
+                   spans: tuple[tuple[int, int, str], ...]) -> jax.Array:
+    """CTGAN's conditional loss (Xu et al. 2019): the cross-entropy of G's raw logits over the
+    asked column's categories against the asked category, mean over rows.
+
+    `logits` [B, W] are G's pre-activation outputs (no Gumbel noise, no temperature: taking
+    -log of the tau-0.2 Gumbel-softmax sample instead gives almost no gradient exactly when G
+    is most wrong); `option_positions[o]` is option o's place in the row; `condition` rows are
+    one-hot over options."""
+    log_p = span_log_probs(logits, spans)[:, option_positions]
+    return -jnp.mean(jnp.sum(condition * log_p, axis=-1))
+

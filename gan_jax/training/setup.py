@@ -20,7 +20,7 @@ from gan_jax.mitigations.acgan import build_acgan
 from gan_jax.mitigations.base import Mitigation, Term, TermInputs
 from gan_jax.models import GAN, cfgan, ganomaly, tabular
 from gan_jax.training import optim
-from gan_jax.training.state import GANState, init_state
+from gan_jax.training.state import GANState, init_state, sown
 from gan_jax.training.step import make_train_step
 
 
@@ -92,9 +92,11 @@ def tabular_terms(cfg: Any, gan: GAN, data: Dataset) -> tuple[Mitigation, ...]:
     if not data.table.num_options:
         return ()
     weight, positions = number(cfg["condition_weight"]), data.table.positions
+    spans = tuple((s.start, s.width, s.activation) for s in data.table.transform.spans)
 
     def g_term(inputs: TermInputs) -> Term:
-        value = tabular.condition_loss(inputs.fake, inputs.fake_y, positions)
+        logits = sown(inputs.g_sown, "logits")  # G's raw outputs, before Gumbel-softmax
+        value = tabular.condition_loss(logits, inputs.fake_y, positions, spans)
         return Term(weight * value, {"cross_entropy": value})
 
     return (Mitigation("condition", g_term=g_term, prefix="model"),)

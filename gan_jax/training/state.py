@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import flax.struct
@@ -66,6 +67,26 @@ def apply_model(module, params, collections: dict, x: jax.Array, y: jax.Array | 
         out, updated = module.apply(variables, x, y, train=True, mutable=list(collections))
         return out, dict(updated)
     return module.apply(variables, x, y, train=train), collections
+
+
+def apply_sowing(module, params, collections: dict, x: jax.Array, y: jax.Array | None = None):
+    """`apply_model` in training mode that also returns what the module sowed into
+    'intermediates' (values G's objective terms read, e.g. CTGAN's raw logits) -> (out, updated
+    collections, sown). The sown values never enter the state."""
+    out, updated = module.apply({"params": params, **collections}, x, y, train=True,
+                                mutable=[*collections, "intermediates"])
+    updated = dict(updated)
+    return out, updated, updated.pop("intermediates", {})
+
+
+def sown(tree: Any, name: str) -> jax.Array | None:
+    """The value sowed under `name` anywhere in an 'intermediates' tree (so a wrapper that nests
+    the module, e.g. spectral normalisation of G, still finds it); None when nothing was."""
+    if not isinstance(tree, Mapping):
+        return None
+    if name in tree:
+        return tree[name][0]
+    return next((v for v in (sown(c, name) for c in tree.values()) if v is not None), None)
 
 
 def generate(gan: GAN, state: GANState, z: jax.Array, y: jax.Array | None = None,

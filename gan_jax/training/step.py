@@ -23,7 +23,8 @@ import optax
 from gan_jax.losses import AdversarialLoss
 from gan_jax.mitigations.base import CriticForG, Mitigation, TermInputs
 from gan_jax.models import GAN, CriticOutput
-from gan_jax.training.state import GANState, apply_model
+from gan_jax.models.critic import input_geometry
+from gan_jax.training.state import GANState, apply_model, apply_sowing
 
 Metrics = dict[str, jax.Array]
 
@@ -63,6 +64,11 @@ class Game:
     @property
     def g_uses_real(self) -> bool:
         return self.loss.g_uses_real or any(m.g_needs_real for m in self.mitigations)
+
+    @property
+    def critic_geometry(self) -> dict:
+        """How D reads its inputs, for penalties: samples per input, condition joined or not."""
+        return input_geometry(self.gan.discriminator)
 
     @property
     def g_adversarial(self) -> bool:
@@ -148,7 +154,8 @@ def d_objective(game: Game, d_params, d_state, extras, batch: Batch, key, step):
     real_out, fake_out, new_d_state = discriminate(game, d_params, d_state, batch, k_in, step)
     adversarial = game.loss.d_loss(real_out.logits, fake_out.logits)
     inputs = TermInputs(critic_fn(game, d_params, d_state), batch.real, batch.real_y, batch.fake,
-                        batch.fake_y, real_out, fake_out, k_terms, step, None, d_state)
+                        batch.fake_y, real_out, fake_out, k_terms, step, None, d_state,
+                        **game.critic_geometry)
     value, scalars, extras = add_terms(game.pieces("d_term"), "d_term", adversarial, inputs,
                                        extras, k_terms)
     for m in game.pieces("log"):
@@ -162,7 +169,7 @@ def g_objective(game: Game, g_params, state: GANState, data, real, real_y, z, fa
     """G's loss against the critic (after look-ahead updates when a mitigation asks for them)
     -> (value, (new g_state, new d_state, scalars))."""
     D = game.gan.discriminator
-    fake, g_state = apply_model(game.gan.generator, g_params, state.g_state, z, fake_y, train=True)
+    fake, g_state, g_sown = apply_sowing(game.gan.generator, g_params, state.g_state, z, fake_y)
     d_params, scalars = critic_for_g(game, state, data, g_params, ku)
     kr, kf = jax.random.split(kt)
     fake_out, d_state = apply_model(D, d_params, state.d_state, transform(game, kf, fake, state.step),
@@ -174,7 +181,8 @@ def g_objective(game: Game, g_params, state: GANState, data, real, real_y, z, fa
         real_logits = real_out.logits
     adversarial = game.loss.g_loss(real_logits, fake_out.logits)
     inputs = TermInputs(critic_fn(game, d_params, state.d_state), real, real_y, fake, fake_y,
-                        real_out, fake_out, kt, state.step, None, state.d_state, g_params)
+                        real_out, fake_out, kt, state.step, None, state.d_state, g_params,
+                        g_sown, **game.critic_geometry)
     value, term_scalars, _ = add_terms(game.pieces("g_term"), "g_term",
                                        adversarial if game.g_adversarial else 0.0, inputs,
                                        state.extras, kt)

@@ -55,10 +55,53 @@ def test_gradient_penalty_is_finite_where_the_gradient_vanishes():
     np.testing.assert_allclose(penalties.wgan_gp(zero, X, F, KEY), 1.0, rtol=1e-5)
 
 
-def test_penalties_are_per_sample_under_packing():
-    # A packed critic sees [B/2, 2*D]; the penalty still uses each sample's own gradient.
-    def packed_linear(x, y=None):
-        packed = x.reshape(x.shape[0] // 2, -1)
-        return CriticOutput(packed @ jnp.concatenate([W, W]), packed, None)
+WP = jnp.array([0.6, 0.0, 0.0, 0.8])  # a pack of two 2-d samples; ||WP|| = 1 exactly
 
-    np.testing.assert_allclose(penalties.r1(packed_linear, jnp.ones((4, 2))), 12.5, rtol=1e-6)
+
+def packed_linear(x, y=None):  # the critic of a pack is WP . [x_1, x_2]
+    packed = x.reshape(x.shape[0] // 2, -1)
+    return CriticOutput(packed @ WP, packed, None)
+
+
+def test_penalties_take_one_gradient_norm_per_pack():
+    # Catches: per-sample norms under PacGAN (0.6 and 0.8 here, so a positive WGAN-GP and DRAGAN
+    # penalty); the papers take the norm of the whole packed input's gradient, exactly 1 here.
+    x, f = jnp.ones((4, 2)), jnp.zeros((4, 2))
+    np.testing.assert_allclose(penalties.wgan_gp(packed_linear, x, f, KEY, pack=2), 0.0, atol=1e-6)
+    np.testing.assert_allclose(penalties.dragan(packed_linear, x, KEY, pack=2), 0.0, atol=1e-6)
+    np.testing.assert_allclose(penalties.r1(packed_linear, x, pack=2), 0.5, rtol=1e-6)
+    assert float(penalties.wgan_gp(packed_linear, x, f, KEY)) > 0.05  # per sample: not 0
+
+
+def test_wgan_gp_draws_one_interpolation_weight_per_pack():
+    # Catches: one eps per sample under packing. Both samples of every real pack are equal, and
+    # so are both of every fake pack; D(pack) = ||x_1 - x_2||^2 / 2 has zero gradient wherever
+    # the two interpolates are equal, i.e. when they share eps: the penalty is then exactly 1.
+    def difference(x, y=None):
+        packed = x.reshape(x.shape[0] // 2, 2, -1)
+        return CriticOutput(0.5 * jnp.sum((packed[:, 0] - packed[:, 1]) ** 2, -1), packed, None)
+
+    real = jnp.repeat(jnp.array([[1.0, 2.0], [3.0, -1.0], [0.0, 5.0]]), 2, axis=0)
+    fake = jnp.repeat(jnp.array([[-4.0, 0.0], [2.0, 2.0], [1.0, -3.0]]), 2, axis=0)
+    for seed in range(5):
+        key = jax.random.PRNGKey(seed)
+        np.testing.assert_allclose(penalties.wgan_gp(difference, real, fake, key, pack=2), 1.0,
+                                   rtol=1e-5)
+
+
+def test_penalties_differentiate_a_condition_the_critic_reads_as_input():
+    # Catches: the condition vector left out of the gradient (CTGAN joins it to D's input, and
+    # its penalty's norm includes it). D = a.x + b.y with ||(a, b)|| = 1.
+    a, b = jnp.array([0.6, 0.0]), jnp.array([0.0, 0.8, 0.0])
+
+    def joined(x, y):
+        return CriticOutput(x @ a + y @ b, x, None)
+
+    x, f = jnp.ones((4, 2)), jnp.zeros((4, 2))
+    y = jnp.eye(3)[jnp.array([0, 1, 2, 1])]
+    geometry = {"pack": 1, "condition_is_input": True}
+    np.testing.assert_allclose(penalties.wgan_gp(joined, x, f, KEY, y, y, **geometry), 0.0, atol=1e-6)
+    np.testing.assert_allclose(penalties.r1(joined, x, y, **geometry), 0.5, rtol=1e-6)
+    np.testing.assert_allclose(penalties.dragan(joined, x, KEY, y, **geometry), 0.0, atol=1e-6)
+    # Without the condition in the norm: (0.6 - 1)^2.
+    np.testing.assert_allclose(penalties.wgan_gp(joined, x, f, KEY, y, y), 0.16, rtol=1e-5)

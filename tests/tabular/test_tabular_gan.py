@@ -9,8 +9,9 @@ import pytest
 
 from gan_jax.data import tabular
 from gan_jax.models import tabular as tabular_model
-from gan_jax.models.critic import Critic
+from gan_jax.models.critic import Critic, input_geometry
 from gan_jax.training import setup as setup_lib
+from gan_jax.training.state import apply_sowing, sown
 from tests.conftest import make_cfg
 
 
@@ -72,12 +73,46 @@ def test_condition_names_unknown_columns_and_values():
         table.condition("plan", "gold")
 
 
-def test_condition_loss_is_the_cross_entropy_at_the_asked_option():
-    fake = jnp.array([[0.3, 0.2, 0.8, 0.7, 0.3]])  # spans: a scalar, then two one-hots of 2
+def test_condition_loss_gradient_is_the_cross_entropy_gradient_whatever_the_noise():
+    # Catches: the loss taken as -log of the tau-0.2 Gumbel-softmax sample (CTGAN takes the
+    # cross-entropy of the raw logits). There, when the asked category trails by 5 logits, the
+    # gradient on it vanishes in most noise draws, exactly when G is most wrong.
+    spans = ((0, 1, "tanh"), (1, 2, "softmax"), (3, 2, "softmax"))
     positions = np.array([1, 2, 3, 4])
-    condition = jnp.array([[0.0, 1.0, 0.0, 0.0]])   # asks for option 1: the row's entry 2
-    value = tabular_model.condition_loss(fake, condition, positions)
-    np.testing.assert_allclose(value, -np.log(0.8 + 1e-6), rtol=1e-6)
+    g = tabular_model.Generator(spans, latent_dim=3, hidden=(4,))
+    n = 256
+    z = jax.random.normal(jax.random.PRNGKey(0), (n, 3 + g.noise_dim))
+    condition = jnp.tile(jnp.array([[0.0, 1.0, 0.0, 0.0]]), (n, 1))  # column 1, category 1
+    params = g.init(jax.random.PRNGKey(1), z, condition, train=False)["params"]
+    last = sorted(k for k in params if k.startswith("Dense"))[-1]
+    # Logits equal the bias for every row: the asked category (row entry 2) trails by 5.
+    params[last]["kernel"] = jnp.zeros_like(params[last]["kernel"])
+    params[last]["bias"] = jnp.array([0.0, 5.0, 0.0, 0.0, 0.0])
+
+    def loss(bias):
+        p = {**params, last: {**params[last], "bias": bias}}
+        _, _, sown_values = apply_sowing(g, p, {"batch_stats": batch_stats}, z, condition)
+        return tabular_model.condition_loss(sown(sown_values, "logits"), condition, positions, spans)
+
+    batch_stats = g.init(jax.random.PRNGKey(1), z, condition, train=False)["batch_stats"]
+    grad = np.asarray(jax.grad(loss)(params[last]["bias"]))
+    p_asked = 1 / (1 + np.exp(5.0))
+    np.testing.assert_allclose(grad[2], -(1 - p_asked), rtol=1e-5)  # -0.993, in every draw
+    np.testing.assert_allclose(grad[1], 1 - p_asked, rtol=1e-5)
+    np.testing.assert_allclose(grad[[0, 3, 4]], 0, atol=1e-7)        # other columns untouched
+    np.testing.assert_allclose(loss(params[last]["bias"]), np.log1p(np.exp(5.0)), rtol=1e-5)
+
+
+def test_condition_loss_reads_only_the_asked_columns_span():
+    # Catches: a log-softmax over the whole row (or another column's span) instead of the asked
+    # column's categories.
+    spans = ((0, 1, "tanh"), (1, 2, "softmax"), (3, 3, "softmax"))
+    logits = jnp.array([[7.0, 1.0, 2.0, 0.0, 3.0, -1.0]])
+    positions = np.array([1, 2, 3, 4, 5])
+    condition = jnp.array([[0.0, 0.0, 0.0, 1.0, 0.0]])  # second column, its category 1
+    want = -(3.0 - np.log(np.exp(0.0) + np.exp(3.0) + np.exp(-1.0)))
+    np.testing.assert_allclose(tabular_model.condition_loss(logits, condition, positions, spans),
+                               want, rtol=1e-6)
 
 
 def test_gumbel_noise_from_normal_latents_has_the_gumbel_distribution():
@@ -126,7 +161,19 @@ def test_one_jitted_step_on_a_table(tmp_path, loss, mitigation):
         overrides += [f"mitigation=[{mitigation}]", "mitigation.pacgan.m=10"]
     setup = setup_lib.build(make_cfg(overrides))
     state = setup.init_state()
+    # G's last layer set to zero: every logit is 0, so each row's cross-entropy is the log of
+    # its asked column's size (3 plans or 2 churn values).
+    last = sorted(k for k in state.g_params if k.startswith("Dense"))[-1]
+    zeroed = jax.tree_util.tree_map(jnp.zeros_like, state.g_params[last])
+    state = state.replace(g_params={**state.g_params, last: zeroed})
     new, metrics = jax.jit(setup.step)(state, setup.data.arrays)
     assert int(new.step) == 1
-    assert np.isfinite(float(metrics["g/loss"])) and np.isfinite(float(metrics["d/loss"]))
-    assert float(metrics["model/condition/cross_entropy"]) > 0
+    # Catches: the step's conditional term reading anything but G's raw logits (-log of the
+    # Gumbel-softmax sample gives noise-driven values off this lattice).
+    value = float(metrics["model/condition/cross_entropy"])
+    k = (value - np.log(2)) / (np.log(3) - np.log(2)) * 20  # rows that asked for a plan
+    assert 0 <= round(k) <= 20 and abs(k - round(k)) < 1e-3, value
+    # Catches: PacGAN's pack size not reaching the penalties (one norm per pack of 10 rows).
+    assert input_geometry(setup.gan.discriminator) == ({"pack": 10, "condition_is_input": True}
+                                                   if mitigation else
+                                                   {"pack": 1, "condition_is_input": True})
