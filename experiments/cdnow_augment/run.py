@@ -152,10 +152,15 @@ def ctgan_rows(real, ratio: float, epochs: int, seed: int, work: pathlib.Path):
     cmd = [str(PEERS_PYTHON), str(HERE / "ctgan_peer.py"), "--train", str(work / "train.csv"),
            "--discrete", "first_month", TARGET, "--epochs", str(epochs), "--seed", str(seed),
            "--out", str(work), *sum((["--sample", f"{k}:{TARGET}={c}"] for c, k in counts.items()), [])]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode:
-        print(f"CTGAN failed ({r.returncode}); left out: {r.stderr[-800:]}", flush=True)
-        return None, None
+    done = work / "command.json"  # a finished fit of this very command is read back, not refit
+    if not (done.is_file() and json.loads(done.read_text()) == cmd[1:]):
+        for old in work.glob("sample_*.csv"):
+            old.unlink()
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode:
+            print(f"CTGAN failed ({r.returncode}); left out: {r.stderr[-800:]}", flush=True)
+            return None, None
+        done.write_text(json.dumps(cmd[1:]))
     rows = pd.concat([pd.read_csv(f) for f in sorted(work.glob("sample_*.csv"))], ignore_index=True)
     return {c: rows[rows[TARGET] == c].reset_index(drop=True) for c in counts}, \
         json.loads((work / "ctgan.json").read_text())
