@@ -84,21 +84,27 @@ class TableEvaluator:
     def __call__(self, samples) -> dict[str, float]:
         return self.score(self.table.transform.decode(np.asarray(samples)))
 
-    def score(self, synthetic, tstr=None) -> dict[str, float]:
+    def score(self, synthetic, tstr=None, real_rows: bool = False) -> dict[str, float]:
+        """Scores of `synthetic` (classifiers fit on `tstr` when given); `real_rows`: it is the
+        held-out real table, whose DCR then takes half of it against the other half."""
         t = self.table
         quality = tabular.quality(t.train, synthetic, t.discrete)
         values = {k: quality[k] for k in ("quality", "column_shapes", "pair_trends")}
         if t.target:
             fit_on = synthetic if tstr is None else tstr
             values.update(tabular.ml_efficacy(fit_on, t.heldout, t.target, t.discrete, seed=self.seed))
-        values.update(tabular.distance_to_closest_record(synthetic, t.train, t.heldout, t.discrete,
-                                                         seed=self.seed))
+        if real_rows:
+            values.update(tabular.holdout_dcr(t.train, synthetic, t.discrete, seed=self.seed))
+        else:
+            values.update(tabular.distance_to_closest_record(synthetic, t.train, t.heldout,
+                                                             t.discrete, seed=self.seed))
         return {k: float(v) for k, v in values.items()}
 
     def reference(self, n: int) -> dict[str, float]:
         """The held-out real rows in place of a synthetic table (their shapes, trends and
-        distances), with the classifiers trained on the real training rows (TRTR)."""
-        return self.score(self.table.heldout, tstr=self.table.train)
+        distances: half of them against the other half, `tabular.holdout_dcr`), with the
+        classifiers trained on the real training rows (TRTR)."""
+        return self.score(self.table.heldout, tstr=self.table.train, real_rows=True)
 
 
 class ImageEvaluator:
