@@ -231,9 +231,6 @@ def run_cell(n: int, seed: int, budget: Budget, out: pathlib.Path, cache: pathli
     synthetic = gan_rows(run_dir, real, max(budget.ratios), seed)  # G's rows as they come
     for r in budget.ratios:
         scores[f"gan_jax_x{r:g}"] = classifier_scores(with_synthetic(real, synthetic, r), test, seed)
-    smote = smote_rows(real, seed)
-    if smote is not None:
-        scores["smote"] = classifier_scores(smote, test, seed)
     summary = json.loads((run_dir / "summary.json").read_text())
     record = {"n": n, "seed": seed, "scores": scores, "test_rows": len(test),
               "gan_jax": {"command": command, "wall_seconds": summary["wall_seconds"],
@@ -242,6 +239,9 @@ def run_cell(n: int, seed: int, budget: Budget, out: pathlib.Path, cache: pathli
     rules = preset_rules(table)
     if rules:
         add_constrained(record, table, run_dir, budget, rules)
+    smote = smote_rows(real, seed)
+    if smote is not None:
+        scores["smote"] = classifier_scores(smote, test, seed)
     record["wall_seconds"] = round(time.perf_counter() - start, 1)
     add_ctgan(record, table, budget, out)
     save(record, cache)
