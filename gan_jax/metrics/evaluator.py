@@ -69,7 +69,9 @@ class TableEvaluator:
     against the real rows: column shapes and pair trends against the training rows (SDMetrics'
     quality definitions), machine-learning efficacy (train on synthetic, test on the held-out real
     rows: ROC AUC and average precision of logistic regression and gradient-boosted trees) and
-    distance to the closest training record against held-out rows' (`metrics.tabular`)."""
+    distance to the closest training record against held-out rows' (`metrics.tabular`). The table
+    is G's rows as they come; with `data.constraints`, "constraint_violations" is the share of them
+    that break a declared rule (which `gan_jax.sample` keeps by construction or rejection)."""
 
     reference_is = "real rows"
 
@@ -83,6 +85,15 @@ class TableEvaluator:
 
     def __call__(self, samples) -> dict[str, float]:
         return self.score(self.table.transform.decode(np.asarray(samples)))
+
+    def _violations(self, frame) -> dict[str, float]:
+        rules = self.table.constraints
+        if not rules or not len(frame):
+            return {}
+        broken = np.zeros(len(frame), bool)
+        for rule in rules:
+            broken |= ~rule.holds(frame)
+        return {"constraint_violations": float(broken.mean())}
 
     def score(self, synthetic, tstr=None, real_rows: bool = False) -> dict[str, float]:
         """Scores of `synthetic` (classifiers fit on `tstr` when given); `real_rows`: it is the
@@ -98,6 +109,7 @@ class TableEvaluator:
         else:
             values.update(tabular.distance_to_closest_record(synthetic, t.train, t.heldout,
                                                              t.discrete, seed=self.seed))
+        values.update(self._violations(synthetic))
         return {k: float(v) for k, v in values.items()}
 
     def reference(self, n: int) -> dict[str, float]:

@@ -2,6 +2,8 @@
 tables that keep them (or, with constraints=false, G's rows as they come); a rule naming a column
 the table lacks stops training with exit 2 before anything is written."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -58,6 +60,13 @@ def test_sampled_tables_keep_the_declared_rules(constrained_run, tmp_path):
     assert len(kept) == 300 and list(kept.columns) == list(shop().columns)
     assert rules_lib.violations(kept, rules) == {text: 0 for text in RULES}
     assert (kept.loc[kept["orders"] > 0, "spend"] > 0).any()  # spend is not zeroed wholesale
+
+
+def test_training_eval_reports_the_share_of_rows_breaking_a_rule(constrained_run):
+    # Bug caught: declared rules invisible while training (no way to watch G learn them).
+    metrics = json.loads((constrained_run / "summary.json").read_text())["eval"]
+    shares = [v for k, v in metrics.items() if k.endswith("constraint_violations")]
+    assert shares and 0 < shares[0] <= 1, sorted(metrics)
 
 
 def test_a_rule_naming_an_unknown_column_exits_2_before_training(tmp_path):
