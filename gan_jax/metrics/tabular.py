@@ -28,9 +28,9 @@ like). A ratio below 1 says only that synthetic rows lie closer to training rows
 rows do; copying shows as exact copies (distance 0) above the holdout's own rate. Real held-out
 rows in place of synthetic ones (`holdout_dcr`) are compared with the training rows the same way,
 against the other half of the holdout, so their ratio is a measured baseline (near 1 up to sampling
-noise), not 1 by construction. Encoding: numeric columns min-max scaled by the real training range; discrete columns one-hot
-times 1/sqrt(2), so a category mismatch, like a numeric difference spanning the whole range, adds 1
-to the squared distance.
+noise), not 1 by construction. Encoding: numeric columns min-max scaled by the real training range;
+discrete columns one-hot times 1/sqrt(2), so a category mismatch, like a numeric difference
+spanning the whole range, adds 1 to the squared distance.
 """
 
 from __future__ import annotations
