@@ -6,14 +6,17 @@
     python -m gan_jax.sample run_dir=runs/cond interpolate=true n=8     # 8 rows of z1 -> z2
     python -m gan_jax.sample run_dir=runs/cdnow n=10000                 # a synthetic table (CSV)
     python -m gan_jax.sample run_dir=runs/cdnow n=1000 condition=repurchase=1 format=parquet
+    python -m gan_jax.sample run_dir=runs/cdnow n=1000 constraints=false  # ignore data.constraints
 
 Options: n, category (a class name, an index, or `all` for n per category; conditional runs), seed,
 step (checkpoint; the latest by default), ema (use the EMA generator when the run has one), interpolate, steps
 (columns of an interpolation), npy (also write the raw array), out (PNG path; by default
 `<run_dir>/samples/<description>.png`), member (which member of a population run).
-Tables: format (csv | parquet) and condition (`column=value` of a discrete column: exactly n rows,
+Tables: format (csv | parquet), condition (`column=value` of a discrete column: exactly n rows,
 every one with that value: G is asked for it through its condition vector, and the rare rows
-whose one-hot answers otherwise are dropped and drawn again).
+whose one-hot answers otherwise are dropped and drawn again) and constraints (true: keep the
+run's `data.constraints`, fixed values set and rows breaking an inequality drawn again; false:
+G's rows as they come).
 """
 
 from __future__ import annotations
@@ -50,8 +53,10 @@ class SampleConfig:
     member: int | None = None
     format: str | None = None
     condition: str | None = None
+    constraints: bool = True
 
-# A conditioned table gives up when G answers its condition this rarely (rows drawn per row kept).
+# A conditioned or constrained table gives up when G's rows pass this rarely (rows drawn per row
+# kept).
 MAX_DRAWS_PER_ROW = 100
 
 
@@ -100,9 +105,10 @@ def sample(cfg: SampleConfig) -> dict:
     state = run.member(cfg.member or 0)
     if data.table is not None:
         return sample_table(cfg, gan, data.table, state, run_dir)
-    if cfg.format not in (None, "png") or cfg.condition is not None:
-        raise ConfigError("format= and condition= are settings of table runs (data=cdnow, data=adult, "
-                          "data=table); an image run writes a PNG grid (npy=true adds the array).")
+    if cfg.format not in (None, "png") or cfg.condition is not None or not cfg.constraints:
+        raise ConfigError("format=, condition= and constraints= are settings of table runs (data=cdnow, "
+                          "data=adult, data=table); an image run writes a PNG grid (npy=true adds the "
+                          "array).")
 
     every = (cfg.category or "").lower() == "all"  # one row of n per category
     if every and (not gan.num_classes or cfg.interpolate):
@@ -152,14 +158,20 @@ def parse_condition(text: str | None) -> tuple[str, str] | None:
 
 
 def synthetic_table(gan, table, state, n: int, condition: tuple[str, str] | None = None,
-                    seed: int = 0, ema: bool = True):
+                    seed: int = 0, ema: bool = True, constraints=None):
     """n synthetic rows (a DataFrame with the table's columns) from a table run's `state`.
 
     condition: (column, value) of a discrete column: G is asked for it through the condition
     vector and the rows whose one-hot answers otherwise are dropped and drawn again, so every
-    row has it. Without a condition, rows are asked for at the data's own frequencies."""
+    row has it. Without a condition, rows are asked for at the data's own frequencies.
+    constraints: the rules every row keeps (`gan_jax.data.constraints`; None: the table's own
+    `data.constraints`, () for none): fixed values are set, and rows breaking an inequality are
+    dropped and drawn again (rejection), so that all n rows satisfy every rule."""
     import pandas as pd  # noqa: PLC0415  (tables only)
 
+    from gan_jax.data import constraints as constraints_lib  # noqa: PLC0415
+
+    rules = table.constraints if constraints is None else tuple(constraints)
     wanted = table.condition(*condition) if condition else None
     generate_fn = jax.jit(lambda s, z, y: generate(gan, s, z, y, ema))
     key, kept, have, drawn = jax.random.PRNGKey(seed), [], 0, 0
@@ -173,12 +185,15 @@ def synthetic_table(gan, table, state, n: int, condition: tuple[str, str] | None
         drawn += k
         if condition is not None:  # only rows that answer the condition
             frame = frame[frame[condition[0]].astype(str) == condition[1]]
+        frame = constraints_lib.enforce(frame, rules)
         kept.append(frame)
         have += len(frame)
         if have < n and drawn > MAX_DRAWS_PER_ROW * n:
-            raise ConfigError(f"condition={condition[0]}={condition[1]}: the generator gave it in "
-                              f"only {have} of {drawn} rows; it has not learnt that value. Train "
-                              f"longer, or sample without the condition.")
+            asked = [f"condition={condition[0]}={condition[1]}"] if condition else []
+            asked += [f"the constraints {', '.join(r.text for r in rules)}"] if rules else []
+            raise ConfigError(f"{' and '.join(asked)}: only {have} of {drawn} generated rows pass; "
+                              f"the generator has not learnt them. Train longer, or sample without "
+                              f"them (constraints=false drops the run's data.constraints).")
     return pd.concat(kept, ignore_index=True).iloc[:n]
 
 
@@ -197,8 +212,10 @@ def sample_table(cfg: SampleConfig, gan, table, state, run_dir: pathlib.Path) ->
             raise ConfigError("format=parquet needs pyarrow: pip install pyarrow, or use "
                               "format=csv.") from e
     condition = parse_condition(cfg.condition)
-    rows = synthetic_table(gan, table, state, cfg.n, condition, cfg.seed, cfg.ema)
+    rows = synthetic_table(gan, table, state, cfg.n, condition, cfg.seed, cfg.ema,
+                           None if cfg.constraints else ())
     name = f"step{int(state.step)}_n{cfg.n}" + (f"_{condition[0]}={condition[1]}" if condition else "")
+    name += "_unconstrained" if table.constraints and not cfg.constraints else ""
     out = pathlib.Path(cfg.out) if cfg.out else run_dir / "samples" / f"{name}.{fmt}"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")  # a failed write never leaves a half table

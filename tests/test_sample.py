@@ -65,6 +65,7 @@ def test_bad_requests_exit_2_and_write_nothing(run_dir, tmp_path, capsys):
     assert sample.main([f"run_dir={run_dir}", "category=Shoe"]) == 2
     assert "Sneaker" in capsys.readouterr().err  # the valid names are listed
     assert sample.main([f"run_dir={run_dir}", "nn=3"]) == 2
+    assert sample.main([f"run_dir={run_dir}", "constraints=false"]) == 2  # a table setting
     assert sample.main([f"run_dir={tmp_path}"]) == 2
     assert sample.main([]) == 2
     after = sorted((run_dir / "samples").iterdir()) if (run_dir / "samples").exists() else []

@@ -12,7 +12,12 @@ own category frequencies, and is scored by `gan_jax.metrics.tabular` against the
 column shapes, pair trends and their mean (SDMetrics' quality definitions), train-on-synthetic /
 test-on-real ROC AUC and PR AUC of HistGradientBoostingClassifier and logistic regression (default
 settings) on the 4,714 real test customers, and the distance to the closest training record.
-The real training rows in place of the synthetic ones give the reference row. Nothing is chosen
+gan_jax's tables are scored twice: as G gives them, and under the preset's `data.constraints`
+("gan_jax + constraints": CDNOW's rules kept by `gan_jax.sample.synthetic_table`, the same
+number of rows), with the shares of rows breaking each rule (`recency_above_T`,
+`spend_without_repeat`) in both. The real held-out rows in place of the synthetic ones give the
+reference row (classifiers fit on the training rows; DCR of half the held-out rows against the
+other half, so its ratio is measured, not 1 by construction). Nothing is chosen
 on the test customers: both run a fixed number of epochs. Writes quality_<budget>.json / .md
 beside this file (with --smoke: under --out); synthetic tables stay in --out for
 scripts/check_sdmetrics.py.
@@ -21,6 +26,7 @@ scripts/check_sdmetrics.py.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import pathlib
 import subprocess
@@ -30,7 +36,7 @@ import time
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
-from experiments.cdnow_augment.run import PEERS_PYTHON, TARGET, mean_se  # noqa: E402
+from experiments.cdnow_augment.run import PEERS_PYTHON, TARGET, mean_se, preset_rules  # noqa: E402
 from experiments.provenance import provenance  # noqa: E402
 from experiments.training_runs import train_or_reuse  # noqa: E402
 
@@ -51,8 +57,15 @@ def train_gan_jax(epochs: int, seeds: int, rows: int, out: pathlib.Path) -> tupl
     return run_dir, cmd[1:]
 
 
-def gan_jax_tables(run_dir: pathlib.Path, out: pathlib.Path) -> tuple[object, list]:
-    """(the run's Table, [synthetic table per member]) with tables cached as CSV."""
+def rules_tag(rules) -> str:
+    """A short name of a rule set for cached file names: rows drawn under other rules never mix."""
+    return hashlib.sha1("\n".join(r.text for r in rules).encode()).hexdigest()[:8]
+
+
+def gan_jax_tables(run_dir: pathlib.Path, out: pathlib.Path) -> tuple[object, list, tuple, list]:
+    """(the run's Table, [synthetic table per member], the rules, [the same under the rules]),
+    tables cached as CSV. The rules are the run's `data.constraints`, or the preset's for a run
+    trained before it declared them; the second list is empty when there are none."""
     import pandas as pd
 
     from gan_jax.sample import synthetic_table
@@ -60,14 +73,19 @@ def gan_jax_tables(run_dir: pathlib.Path, out: pathlib.Path) -> tuple[object, li
 
     run = saved_run.load(run_dir)
     table = run.setup.data.table
-    frames = []
+    rules = table.constraints or preset_rules(table)
+    frames, constrained = [], []
     for i in range(run.size):
-        path = out / f"gan_jax_seed{i}.csv"
-        if not path.is_file():
-            synthetic_table(run.setup.gan, table, run.member(i), len(table.train), seed=i).to_csv(
-                path, index=False)
-        frames.append(pd.read_csv(path))
-    return table, frames
+        for rows, name, kept in ((frames, f"gan_jax_seed{i}.csv", ()),
+                                 (constrained, f"gan_jax_seed{i}_rules{rules_tag(rules)}.csv", rules)):
+            if rows is constrained and not rules:
+                continue
+            path = out / name
+            if not path.is_file():
+                synthetic_table(run.setup.gan, table, run.member(i), len(table.train), seed=i,
+                                constraints=kept).to_csv(path, index=False)
+            rows.append(pd.read_csv(path))
+    return table, frames, rules, constrained
 
 
 def ctgan_tables(table, epochs: int, seeds: int, out: pathlib.Path) -> tuple[list, list]:
@@ -95,13 +113,19 @@ def ctgan_tables(table, epochs: int, seeds: int, out: pathlib.Path) -> tuple[lis
 
 
 def score(table, synthetic, fit_on=None) -> dict:
+    """The scores of one table; `fit_on` (the real training rows) marks the real reference row,
+    whose DCR compares half the held-out rows with the training rows against the other half."""
     from gan_jax.metrics import tabular
 
     values = tabular.quality(table.train, synthetic, table.discrete)
     out = {k: values[k] for k in ("quality", "column_shapes", "pair_trends")}
     out.update(tabular.ml_efficacy(synthetic if fit_on is None else fit_on, table.heldout, TARGET,
                                    table.discrete))
-    out.update(tabular.distance_to_closest_record(synthetic, table.train, table.heldout, table.discrete))
+    if fit_on is None:
+        out.update(tabular.distance_to_closest_record(synthetic, table.train, table.heldout,
+                                                      table.discrete))
+    else:
+        out.update(tabular.holdout_dcr(table.train, synthetic, table.discrete))
     out.update(violations(synthetic))
     return {k: float(v) for k, v in out.items()}
 
@@ -140,12 +164,14 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     rows = 18856  # CDNOW's training customers at the default split (checked below)
     run_dir, command = train_gan_jax(budget["epochs"], budget["seeds"], rows, args.out)
-    table, ours = gan_jax_tables(run_dir, args.out)
+    table, ours, rules, constrained = gan_jax_tables(run_dir, args.out)
     if len(table.train) != rows:
         sys.exit(f"expected {rows} training customers, the run has {len(table.train)}")
     peers, ctgan_records = ctgan_tables(table, budget["epochs"], args.ctgan_seeds or budget["seeds"],
                                         args.out)
-    per_seed = {"gan_jax": [score(table, f) for f in ours], "CTGAN 0.12.1": [score(table, f) for f in peers],
+    per_seed = {"gan_jax": [score(table, f) for f in ours],
+                "gan_jax + constraints": [score(table, f) for f in constrained],
+                "CTGAN 0.12.1": [score(table, f) for f in peers],
                 "real (held-out rows; classifiers fit on the training rows)":
                     [score(table, table.heldout, fit_on=table.train)]}
     per_seed = {k: v for k, v in per_seed.items() if v}
@@ -155,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     (results / f"quality_{name}.md").write_text(md)
     (results / f"quality_{name}.json").write_text(json.dumps({
         "budget": budget, "per_seed": per_seed, "summary": summary,
+        "constraints": [r.text for r in rules],
         "gan_jax": {"command": command, "wall_seconds": gan_summary["wall_seconds"],
                     "steps_per_second": gan_summary["steps_per_second"]},
         "ctgan": ctgan_records, "wall_seconds": round(time.perf_counter() - start, 1),

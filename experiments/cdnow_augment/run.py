@@ -15,13 +15,17 @@ both come from s):
    - real only: the n rows;
    - real + gan_jax: the n rows plus r * n synthetic rows for each ratio r, asked for through the
      condition vector in the real rows' class proportions (`gan_jax.sample.synthetic_table`: every
-     row has the class it was asked for);
+     row has the class it was asked for), as G gives them (`gan_jax_x<r>`) and, when the preset
+     declares `data.constraints`, keeping those rules (`gan_jax_constrained_x<r>`);
    - real + SMOTE (imbalanced-learn, optional): the minority class oversampled to balance;
    - real + CTGAN 0.12.1 (optional, `scripts/setup_peers.sh`): as gan_jax, from CTGAN fitted on the
      same n rows for the same number of epochs as gan_jax's steps cover.
 Each (n, s) is recorded in results_cache/<budget>/n<n>_seed<s>.json (committed): every score, the
-commands, commit, machine and wall times; later calls reuse them, and add CTGAN's scores to a
-record made while CTGAN was not installed. The table (mean +- s.e. over
+commands, commit, machine and wall times, and the rules its constrained scores kept
+(`constraints`); later calls reuse them, add CTGAN's scores to a record made while CTGAN was not
+installed, and (re)compute the constrained scores of a record made before the preset declared its
+rules or under other rules; the table pools only constrained scores made under the preset's
+current rules. The table (mean +- s.e. over
 seeds) goes to results_<budget>.json/.md, with auc_vs_n_<budget>.png.
 """
 
@@ -107,14 +111,60 @@ def with_synthetic(real, by_class: dict, ratio: float):
     return pd.concat([real, *(by_class[c].iloc[:k] for c, k in counts.items())], ignore_index=True)
 
 
-def gan_rows(run_dir: pathlib.Path, real, ratio: float, seed: int) -> dict:
-    """{class: synthetic rows of that class} for `ratio`, from the run's generator."""
+def gan_rows(run_dir: pathlib.Path, real, ratio: float, seed: int, rules=()) -> dict:
+    """{class: synthetic rows of that class} for `ratio`, from the run's generator; every row
+    keeps `rules` (gan_jax.data.constraints; () for G's rows as they come)."""
     from gan_jax.sample import synthetic_table
     from gan_jax.training import saved_run
 
     run = saved_run.load(run_dir)
-    return {c: synthetic_table(run.setup.gan, run.setup.data.table, run.state, k, (TARGET, str(c)), seed)
+    return {c: synthetic_table(run.setup.gan, run.setup.data.table, run.state, k, (TARGET, str(c)),
+                               seed, constraints=rules)
             for c, k in class_counts(real, int(round(ratio * len(real)))).items()}
+
+
+def preset_texts() -> list[str]:
+    """The `data.constraints` of conf/experiment/ctgan_cdnow.yaml (what the study trains with),
+    as written; [] when it declares none."""
+    from omegaconf import OmegaConf
+
+    preset = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "experiment" / "ctgan_cdnow.yaml"))
+    return list((preset.get("data") or {}).get("constraints") or [])
+
+
+def preset_rules(table) -> tuple:
+    """The preset's rules, parsed and checked against the table's columns."""
+    from gan_jax.data import constraints
+
+    return constraints.parse(preset_texts(), table.train, table.discrete)
+
+
+def add_constrained(record: dict, table, run_dir: pathlib.Path, budget: Budget, rules) -> None:
+    """gan_jax's scores with rows that keep `rules` (`gan_jax_constrained_x<r>`) into `record`,
+    tagged with the rules' texts (`record["constraints"]`) so that scores drawn under other rules
+    are never pooled with them (`current_scores`); with the share of G's rows as they come that
+    break each rule (`record["violations"]`)."""
+    import pandas as pd
+
+    from gan_jax.data import constraints
+
+    seed = record["seed"]
+    plain = pd.concat(list(gan_rows(run_dir, table.train, max(budget.ratios), seed).values()))
+    record["violations"] = {text: count / len(plain)
+                            for text, count in constraints.violations(plain, rules).items()}
+    kept = gan_rows(run_dir, table.train, max(budget.ratios), seed, rules)
+    for r in budget.ratios:
+        record["scores"][f"gan_jax_constrained_x{r:g}"] = classifier_scores(
+            with_synthetic(table.train, kept, r), table.heldout, seed)
+    record["constraints"] = [rule.text for rule in rules]
+
+
+def current_scores(record: dict, texts: list[str]) -> dict:
+    """The record's scores, without its constrained gan_jax scores when they were drawn under
+    other rules than `texts` (the preset's now): a table never pools two rule sets."""
+    if record.get("constraints") == texts:
+        return record["scores"]
+    return {m: s for m, s in record["scores"].items() if not m.startswith("gan_jax_constrained_")}
 
 
 def smote_rows(real, seed: int):
@@ -183,17 +233,21 @@ def run_cell(n: int, seed: int, budget: Budget, out: pathlib.Path, cache: pathli
     table = cell_table(n, seed)
     real, test = table.train, table.heldout
     scores = {"real": classifier_scores(real, test, seed)}
-    synthetic = gan_rows(run_dir, real, max(budget.ratios), seed)
+    synthetic = gan_rows(run_dir, real, max(budget.ratios), seed)  # G's rows as they come
     for r in budget.ratios:
         scores[f"gan_jax_x{r:g}"] = classifier_scores(with_synthetic(real, synthetic, r), test, seed)
-    smote = smote_rows(real, seed)
-    if smote is not None:
-        scores["smote"] = classifier_scores(smote, test, seed)
     summary = json.loads((run_dir / "summary.json").read_text())
     record = {"n": n, "seed": seed, "scores": scores, "test_rows": len(test),
               "gan_jax": {"command": command, "wall_seconds": summary["wall_seconds"],
                           "eval": summary.get("eval")},
-              "ctgan": None, "wall_seconds": round(time.perf_counter() - start, 1), **provenance()}
+              "ctgan": None, "constraints": [], **provenance()}
+    rules = preset_rules(table)
+    if rules:
+        add_constrained(record, table, run_dir, budget, rules)
+    smote = smote_rows(real, seed)
+    if smote is not None:
+        scores["smote"] = classifier_scores(smote, test, seed)
+    record["wall_seconds"] = round(time.perf_counter() - start, 1)
     add_ctgan(record, table, budget, out)
     save(record, cache)
     return record
@@ -302,6 +356,11 @@ def plot(table: dict, sizes: list[int], path: pathlib.Path) -> None:
     plt.close(fig)
 
 
+def print_cell(rec: dict) -> None:
+    print(f"n={rec['n']} seed={rec['seed']}: " + "  ".join(
+        f"{m} {s['roc_auc']:.3f}" for m, s in rec["scores"].items()), flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--budget", default="cpu", choices=sorted(BUDGETS))
@@ -317,21 +376,30 @@ def main(argv: list[str] | None = None) -> int:
     results = args.results or (args.out if args.smoke else HERE)
     cache = results / "results_cache" / name
     start = time.perf_counter()
+    from gan_jax.data import constraints
+
+    texts = [r.text for r in constraints.parse(preset_texts())]
     if not args.no_train:  # seeds outermost: a partial pass still covers every n
         for seed in range(budget.seeds):
             for n in args.sizes or budget.sizes:
                 path = cache / f"n{n}_seed{seed}.json"
                 if not path.is_file():
                     rec = run_cell(n, seed, budget, args.out, cache)
-                elif (rec := json.loads(path.read_text()))["ctgan"] is None and PEERS_PYTHON.is_file():
-                    if not add_ctgan(rec, cell_table(n, seed), budget, args.out):
-                        continue
-                    save(rec, cache)  # CTGAN added to a record made without it
-                else:
+                    print_cell(rec)
                     continue
-                print(f"n={n} seed={seed}: " + "  ".join(
-                    f"{m} {s['roc_auc']:.3f}" for m, s in rec["scores"].items()), flush=True)
+                rec, changed = json.loads(path.read_text()), False
+                if texts and rec.get("constraints") != texts:  # made before, or under other rules
+                    table = cell_table(n, seed)
+                    add_constrained(rec, table, train_gan(n, seed, budget, args.out)[0], budget,
+                                    preset_rules(table))
+                    changed = True
+                if rec["ctgan"] is None and PEERS_PYTHON.is_file():
+                    changed = add_ctgan(rec, cell_table(n, seed), budget, args.out) or changed
+                if changed:
+                    save(rec, cache)  # constrained or CTGAN scores added to an older record
+                    print_cell(rec)
     records = [json.loads(f.read_text()) for f in sorted(cache.glob("n*_seed*.json"))]
+    records = [{**r, "scores": current_scores(r, texts)} for r in records]
     sizes = sorted({r["n"] for r in records})
     table, gains = aggregate(records), paired_gains(records)
     results.mkdir(parents=True, exist_ok=True)
@@ -339,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     (results / f"results_{name}.md").write_text(md)
     (results / f"results_{name}.json").write_text(json.dumps(
         {"budget": dataclasses.asdict(budget), "table": table, "paired_gains": gains,
-         "records": len(records),
+         "records": len(records), "constraints": texts,
          "this_call": {**provenance(), "wall_seconds": round(time.perf_counter() - start, 1)}},
         indent=1))
     if records:

@@ -81,6 +81,17 @@ class MovieLens:
     test_file: Optional[str] = setting()
 
 
+def constraint_rules(texts) -> str | None:
+    """data.constraints: each rule parses (its columns are checked when the table is read)."""
+    from gan_jax.data.constraints import parse  # noqa: PLC0415  (pandas, tables only)
+    from gan_jax.errors import ConfigError  # noqa: PLC0415
+    try:
+        parse(texts)
+    except ConfigError as e:
+        return "is refused: " + str(e).removeprefix("data.constraints: ").rstrip(".")
+    return None
+
+
 @dataclass
 class TableBase:
     name: str = setting()
@@ -90,6 +101,8 @@ class TableBase:
     seed: int = setting(non_negative)
     train_size: Optional[int] = setting(at_least(10), "at least 10 training rows")
     max_modes: int = setting(at_least(1))
+    constraints: list[str] = setting(constraint_rules, "e.g. data.constraints=['recency <= T', "
+                                     "'monetary_value = 0 when frequency = 0']")
 
 
 @dataclass

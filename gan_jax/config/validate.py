@@ -41,7 +41,8 @@ def _type_problem(value: Any, kind: Any) -> str | None:
         return "must be set"
     if typing.get_origin(kind) is list:
         if not isinstance(value, list):
-            return f"must be a list of {TYPE_WORDS[args[0]]}s, e.g. [128,128]"
+            noun = TYPE_WORDS[args[0]].split(" ", 1)[1]  # "an integer" -> "integer"
+            return f"must be a list of {noun}s, e.g. " + ("['a','b']" if args[0] is str else "[128,128]")
         problems = [_type_problem(v, args[0]) for v in value]
         return next((f"has {v!r}: each value {p}" for v, p in zip(value, problems) if p), None)
     if kind is float and isinstance(value, int) and not isinstance(value, bool):

@@ -37,7 +37,7 @@ def table_data(name: str, frame, target, discrete, c) -> Dataset:
     comes validated from its reader (`table_files.validate_table`)."""
     return tabular.build(name, frame, target, discrete, c["split"], float(c["test_fraction"]),
                          float(c["validation_fraction"]), int(c["seed"]), c["train_size"],
-                         int(c["max_modes"]))
+                         int(c["max_modes"]), c.get("constraints"))
 
 
 def build(cfg) -> Dataset:

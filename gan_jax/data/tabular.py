@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gan_jax.data import constraints as constraints_lib
 from gan_jax.data import table_files
 from gan_jax.data.spec import Dataset
 from gan_jax.data.table_transform import TableTransform
@@ -35,7 +36,8 @@ class Table:
     """What the table's evaluator, sampler and command line need (host side).
 
     options: (column, value) of each condition-vector entry, in order; positions: each option's
-    place in an encoded row (where G's one-hot answers it).
+    place in an encoded row (where G's one-hot answers it); constraints: the rules the sampler
+    keeps, checked against the table's columns.
     """
 
     transform: TableTransform
@@ -47,6 +49,7 @@ class Table:
     options: tuple[tuple[str, Any], ...]
     positions: np.ndarray
     row_options: np.ndarray  # [training rows, discrete columns]: each row's option per column
+    constraints: tuple = ()  # declared rules (`data.constraints`, gan_jax/data/constraints.py)
 
     @property
     def num_options(self) -> int:
@@ -126,9 +129,11 @@ def sample(arrays, key, n):
 
 def build(name: str, frame, target: str | None, discrete: Sequence[str], split: str,
           test_fraction: float, validation_fraction: float, seed: int, train_size: int | None,
-          max_modes: int) -> Dataset:
-    """A Dataset of `frame` (validated by `table_files.validate_table`)."""
+          max_modes: int, constraints: Sequence[str] | None = ()) -> Dataset:
+    """A Dataset of `frame` (validated by `table_files.validate_table`); `constraints`: the
+    strings of `data.constraints`, refused (ConfigError) if they name a column `frame` lacks."""
     discrete = tuple(discrete)
+    rules = constraints_lib.parse(constraints, frame, discrete)
     labels = frame[target].to_numpy() if target else np.zeros(len(frame), np.int64)
     train_idx, held_idx = split_rows(labels, split, test_fraction, validation_fraction, seed,
                                      train_size)
@@ -150,6 +155,6 @@ def build(name: str, frame, target: str | None, discrete: Sequence[str], split: 
     row_options = np.stack([by_column[c] for c in discrete], axis=1) if discrete else \
         np.zeros((len(x), 0), np.int64)
     table = Table(transform, train, heldout, target, discrete, split, tuple(options),
-                  np.asarray(positions, np.int64), row_options)
+                  np.asarray(positions, np.int64), row_options, rules)
     return Dataset(name=name, arrays=arrays, sample=sample, shape=(transform.width,),
                    value_range=None, table=table)

@@ -69,7 +69,9 @@ class TableEvaluator:
     against the real rows: column shapes and pair trends against the training rows (SDMetrics'
     quality definitions), machine-learning efficacy (train on synthetic, test on the held-out real
     rows: ROC AUC and average precision of logistic regression and gradient-boosted trees) and
-    distance to the closest training record against held-out rows' (`metrics.tabular`)."""
+    distance to the closest training record against held-out rows' (`metrics.tabular`). The table
+    is G's rows as they come; with `data.constraints`, "constraint_violations" is the share of them
+    that break a declared rule (which `gan_jax.sample` keeps by construction or rejection)."""
 
     reference_is = "real rows"
 
@@ -84,21 +86,37 @@ class TableEvaluator:
     def __call__(self, samples) -> dict[str, float]:
         return self.score(self.table.transform.decode(np.asarray(samples)))
 
-    def score(self, synthetic, tstr=None) -> dict[str, float]:
+    def _violations(self, frame) -> dict[str, float]:
+        rules = self.table.constraints
+        if not rules or not len(frame):
+            return {}
+        broken = np.zeros(len(frame), bool)
+        for rule in rules:
+            broken |= ~rule.holds(frame)
+        return {"constraint_violations": float(broken.mean())}
+
+    def score(self, synthetic, tstr=None, real_rows: bool = False) -> dict[str, float]:
+        """Scores of `synthetic` (classifiers fit on `tstr` when given); `real_rows`: it is the
+        held-out real table, whose DCR then takes half of it against the other half."""
         t = self.table
         quality = tabular.quality(t.train, synthetic, t.discrete)
         values = {k: quality[k] for k in ("quality", "column_shapes", "pair_trends")}
         if t.target:
             fit_on = synthetic if tstr is None else tstr
             values.update(tabular.ml_efficacy(fit_on, t.heldout, t.target, t.discrete, seed=self.seed))
-        values.update(tabular.distance_to_closest_record(synthetic, t.train, t.heldout, t.discrete,
-                                                         seed=self.seed))
+        if real_rows:
+            values.update(tabular.holdout_dcr(t.train, synthetic, t.discrete, seed=self.seed))
+        else:
+            values.update(tabular.distance_to_closest_record(synthetic, t.train, t.heldout,
+                                                             t.discrete, seed=self.seed))
+        values.update(self._violations(synthetic))
         return {k: float(v) for k, v in values.items()}
 
     def reference(self, n: int) -> dict[str, float]:
         """The held-out real rows in place of a synthetic table (their shapes, trends and
-        distances), with the classifiers trained on the real training rows (TRTR)."""
-        return self.score(self.table.heldout, tstr=self.table.train)
+        distances: half of them against the other half, `tabular.holdout_dcr`), with the
+        classifiers trained on the real training rows (TRTR)."""
+        return self.score(self.table.heldout, tstr=self.table.train, real_rows=True)
 
 
 class ImageEvaluator:

@@ -24,9 +24,13 @@ held-out rows, by ROC AUC and average precision.
 
 Distance to closest record (DCR): the Euclidean distance from each synthetic row to its nearest
 real training row, against the same distance from real holdout rows (what a fresh real row looks
-like). Encoding: numeric columns min-max scaled by the real training range; discrete columns one-hot
-times 1/sqrt(2), so a category mismatch, like a numeric difference spanning the whole range, adds 1
-to the squared distance.
+like). A ratio below 1 says only that synthetic rows lie closer to training rows than fresh real
+rows do; copying shows as exact copies (distance 0) above the holdout's own rate. Real held-out
+rows in place of synthetic ones (`holdout_dcr`) are compared with the training rows the same way,
+against the other half of the holdout, so their ratio is a measured baseline (near 1 up to sampling
+noise), not 1 by construction. Encoding: numeric columns min-max scaled by the real training range;
+discrete columns one-hot times 1/sqrt(2), so a category mismatch, like a numeric difference
+spanning the whole range, adds 1 to the squared distance.
 """
 
 from __future__ import annotations
@@ -311,12 +315,17 @@ def distance_to_closest_record(synthetic: pd.DataFrame, real: pd.DataFrame, hold
 
     Up to `max_rows` synthetic and holdout rows (a seeded sample without replacement) are compared
     with every real training row. "dcr_ratio" = synthetic median / holdout median: near or above 1,
-    synthetic rows are no closer to training rows than fresh real rows are; far below 1 suggests
-    copying (NaN when the holdout median is 0, e.g. a table of mostly duplicated rows).
-    "dcr_*_exact_copies" are the fractions at distance 0, the holdout's being the baseline rate of
-    duplicates among real rows.
+    synthetic rows are no closer to training rows than fresh real rows are; below 1, they are
+    closer, which copying causes but so does a generator that favours dense regions (NaN when
+    the holdout median is 0, e.g. a table of mostly duplicated rows). "dcr_*_exact_copies" are
+    the fractions at distance 0, the holdout's being the baseline rate of duplicates among real
+    rows. The synthetic and holdout rows must differ: a table against itself has ratio 1 by
+    construction (score real held-out rows with `holdout_dcr`).
     """
     cols = _check_columns({"real": real, "synthetic": synthetic, "holdout": holdout}, discrete)
+    if synthetic is holdout or synthetic.equals(holdout):
+        raise ValueError("the synthetic and holdout rows are the same table, whose ratio is 1 by "
+                         "construction; score held-out real rows with holdout_dcr")
     rng = np.random.default_rng(seed)
 
     def sample(df):
@@ -335,3 +344,18 @@ def distance_to_closest_record(synthetic: pd.DataFrame, real: pd.DataFrame, hold
         "dcr_synthetic_exact_copies": float(np.mean(d_syn == 0.0)),
         "dcr_holdout_exact_copies": float(np.mean(d_hold == 0.0)),
     }
+
+
+def holdout_dcr(real: pd.DataFrame, holdout: pd.DataFrame, discrete: Sequence[str],
+                max_rows: int = 5000, seed: int = 0) -> dict[str, float]:
+    """`distance_to_closest_record` of real held-out rows in place of synthetic ones: a seeded
+    half of the holdout is compared with the training rows `real`, as synthetic rows are, and the
+    other half is the baseline. What a table of fresh real rows scores: its ratio is near 1 up to
+    sampling noise (not 1 by construction), its exact copies the real rate of duplicates."""
+    if len(holdout) < 2:
+        raise ValueError("the holdout DCR needs at least two held-out rows")
+    order = np.random.default_rng(seed).permutation(len(holdout))
+    half = len(holdout) // 2
+    queries = holdout.iloc[np.sort(order[:half])].reset_index(drop=True)
+    baseline = holdout.iloc[np.sort(order[half:])].reset_index(drop=True)
+    return distance_to_closest_record(queries, real, baseline, discrete, max_rows, seed)

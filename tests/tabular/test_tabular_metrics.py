@@ -6,7 +6,8 @@ import pytest
 
 from gan_jax.metrics import tabular
 from gan_jax.metrics.tabular import (bin_codes, column_shapes, contingency_similarity,
-                                     correlation_similarity, distance_to_closest_record, ks_complement,
+                                     correlation_similarity, distance_to_closest_record, holdout_dcr,
+                                     ks_complement,
                                      ks_statistic, ml_efficacy, nearest_distances, pair_trends, quality,
                                      tv_complement)
 
@@ -201,6 +202,34 @@ def test_dcr_of_fresh_draws_matches_the_holdout():
     again = distance_to_closest_record(mixed_table(1500, 1), real, mixed_table(1500, 2), DISCRETE,
                                        max_rows=1000, seed=3)
     assert again == out  # the subsample is seeded
+
+
+def test_dcr_reference_of_real_rows_is_measured_not_one_by_construction():
+    # Bug caught: the real reference row compared held-out rows with themselves (ratio 1.000
+    # whatever the data). Two held-out rows at 0.1 and 0.3 from the nearest training row: one is
+    # compared with the training rows, the other is the baseline, so the ratio is 1/3 or 3.
+    real = pd.DataFrame({"x": [0.0, 1.0]})
+    out = holdout_dcr(real, pd.DataFrame({"x": [0.1, 0.3]}), [])
+    assert sorted([out["dcr_synthetic_median"], out["dcr_holdout_median"]]) == pytest.approx([0.1, 0.3])
+    assert out["dcr_ratio"] in (pytest.approx(1 / 3), pytest.approx(3.0))
+    # and a table of exact copies of training rows scores 0 against the same holdout
+    copies = distance_to_closest_record(real, real, pd.DataFrame({"x": [0.1, 0.3]}), [])
+    assert copies["dcr_synthetic_median"] == 0.0 and copies["dcr_ratio"] == 0.0
+    with pytest.raises(ValueError, match="1 by construction"):
+        held = pd.DataFrame({"x": [0.1, 0.3]})
+        distance_to_closest_record(held, real, held, [])
+
+
+def test_table_evaluator_reference_row_dcr_is_not_one_by_construction():
+    # Bug caught: TableEvaluator.reference (the "real" row of summaries and quality tables)
+    # scoring held-out rows against themselves, a DCR ratio of exactly 1.
+    from gan_jax.metrics.evaluator import TableEvaluator
+    from tests.tabular.test_tabular_gan import small_table
+
+    table = small_table(n=400).table
+    ref = TableEvaluator(table, seed=0).reference(len(table.train))
+    expected = holdout_dcr(table.train, table.heldout, table.discrete, seed=0)
+    assert ref["dcr_ratio"] == pytest.approx(expected["dcr_ratio"]) and ref["dcr_ratio"] != 1.0
 
 
 def test_nearest_distances_in_blocks_match_brute_force(monkeypatch):
