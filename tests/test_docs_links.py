@@ -30,8 +30,8 @@ def _prose(text: str) -> str:
 def _anchors(path: pathlib.Path) -> set[str]:
     """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
     anchors = set()
-    for heading in HEADING.findall(_prose(path.read_text(encoding="utf-8"))):
-        text = re.sub(r"[`*_]|\[([^\]]*)\]\([^)]*\)", r"\1", heading).lower()
+    for heading in HEADING.findall(FENCE.sub("", path.read_text(encoding="utf-8"))):
+        text = re.sub(r"[`*]|\[([^\]]*)\]\([^)]*\)", r"\1", heading).lower()
         anchors.add(re.sub(r"[^\w\- ]", "", text).replace(" ", "-"))
     return anchors
 
@@ -76,3 +76,12 @@ def test_the_checker_sees_a_broken_link(tmp_path):
     page.write_text("# A title\n![ok](there.png) [bad](gone.md) [self](#a-title) [nope](#b)\n"
                     "`[code](not-a-link.md)`\n```\n[block](not-a-link.md)\n```\n")
     assert [b.split(" ")[0] for b in _broken(page)] == ["gone.md", "#b"]
+
+
+def test_usage_lists_every_config_option():
+    """Bug this catches: an option added to conf/ but not to the config-group table a user reads
+    (the table, recommender and anomaly options were missing from the README's list)."""
+    text = (ROOT / "docs" / "usage.md").read_text(encoding="utf-8")
+    missing = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "conf").rglob("*.yaml"))
+               if p.parent != ROOT / "conf" and f"`{p.stem}`" not in text]
+    assert not missing, "docs/usage.md's config-group table lacks: " + ", ".join(missing)
