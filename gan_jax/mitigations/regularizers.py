@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from gan_jax.config import number
+from gan_jax.numeric_settings import number
 from gan_jax.mitigations import augment
 from gan_jax.mitigations.base import Mitigation, Term, TermInputs
 

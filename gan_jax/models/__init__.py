@@ -10,7 +10,7 @@ import jax
 
 from gan_jax.data.spec import Dataset
 from gan_jax.errors import ConfigError
-from gan_jax.config import number
+from gan_jax.numeric_settings import number
 from gan_jax.models import cfgan, dcgan, ganomaly, mlp, resnet, tabular
 from gan_jax.models.critic import Critic, CriticOutput
 from gan_jax.models.layers import output_activation

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from gan_jax.config import number
+from gan_jax.numeric_settings import number
 
 
 def learning_rates(cfg: Any) -> tuple[float, float]:

@@ -11,7 +11,7 @@ import optax
 from gan_jax import data as data_lib
 from gan_jax import losses, mitigations, models
 from gan_jax import parallel
-from gan_jax.config import number
+from gan_jax.numeric_settings import number
 from gan_jax.config.validate import validate
 from gan_jax.data.spec import Dataset, category_sampler
 from gan_jax.errors import ConfigError
