@@ -44,15 +44,25 @@ BUDGETS = {"cpu": {"epochs": 100, "seeds": 3}, "smoke": {"epochs": 1, "seeds": 2
 BATCH = 500
 
 
-def train_gan_jax(epochs: int, seeds: int, rows: int, out: pathlib.Path) -> tuple[pathlib.Path, list]:
+def train_gan_jax(epochs: int, seeds: int, rows: int, out: pathlib.Path,
+                  single: int | None = None) -> tuple[pathlib.Path, list]:
+    """One population of `seeds` members (one compiled program), or with `single=s` the plain
+    run of seed s, as a user's `python -m gan_jax.train experiment=ctgan_cdnow seed=s` trains it.
+    The two differ by float rounding that GAN training amplifies (docs/design.md), so both are
+    reported."""
     steps = epochs * -(-rows // BATCH)
     every = next(k for k in (steps // 20, steps // 10, steps // 4, steps // 2, steps, 1)
                  if k and steps % k == 0)
-    run_dir = (out / f"gan_jax_e{epochs}").resolve()
+    if single is None:
+        run_dir = (out / f"gan_jax_e{epochs}").resolve()
+        seeding = [f"trainer.population={seeds}", f"seed=[{','.join(map(str, range(seeds)))}]"]
+    else:
+        run_dir = (out / f"gan_jax_single_e{epochs}_seed{single}").resolve()
+        seeding = [f"seed={single}"]
     cmd = [sys.executable, "-m", "gan_jax.train", "experiment=ctgan_cdnow", f"trainer.steps={steps}",
-           f"trainer.population={seeds}", f"seed=[{','.join(map(str, range(seeds)))}]",
-           f"trainer.log_every={every}", f"trainer.sample_every={steps}", f"trainer.eval_every={steps}",
-           f"trainer.checkpoint_every={steps}", "trainer.progress=false", f"hydra.run.dir={run_dir}"]
+           *seeding, f"trainer.log_every={every}", f"trainer.sample_every={steps}",
+           f"trainer.eval_every={steps}", f"trainer.checkpoint_every={steps}", "trainer.progress=false",
+           f"hydra.run.dir={run_dir}"]
     train_or_reuse(cmd, run_dir, "gan_jax")
     return run_dir, cmd[1:]
 
@@ -62,7 +72,8 @@ def rules_tag(rules) -> str:
     return hashlib.sha1("\n".join(r.text for r in rules).encode()).hexdigest()[:8]
 
 
-def gan_jax_tables(run_dir: pathlib.Path, out: pathlib.Path) -> tuple[object, list, tuple, list]:
+def gan_jax_tables(run_dir: pathlib.Path, out: pathlib.Path, name: str = "gan_jax",
+                   seeds: tuple[int, ...] | None = None) -> tuple[object, list, tuple, list]:
     """(the run's Table, [synthetic table per member], the rules, [the same under the rules]),
     tables cached as CSV. The rules are the run's `data.constraints`, or the preset's for a run
     trained before it declared them; the second list is empty when there are none."""
@@ -75,14 +86,14 @@ def gan_jax_tables(run_dir: pathlib.Path, out: pathlib.Path) -> tuple[object, li
     table = run.setup.data.table
     rules = table.constraints or preset_rules(table)
     frames, constrained = [], []
-    for i in range(run.size):
-        for rows, name, kept in ((frames, f"gan_jax_seed{i}.csv", ()),
-                                 (constrained, f"gan_jax_seed{i}_rules{rules_tag(rules)}.csv", rules)):
+    for i, seed in enumerate(seeds or range(run.size)):
+        for rows, file, kept in ((frames, f"{name}_seed{seed}.csv", ()),
+                                 (constrained, f"{name}_seed{seed}_rules{rules_tag(rules)}.csv", rules)):
             if rows is constrained and not rules:
                 continue
-            path = out / name
+            path = out / file
             if not path.is_file():
-                synthetic_table(run.setup.gan, table, run.member(i), len(table.train), seed=i,
+                synthetic_table(run.setup.gan, table, run.member(i), len(table.train), seed=seed,
                                 constraints=kept).to_csv(path, index=False)
             rows.append(pd.read_csv(path))
     return table, frames, rules, constrained
@@ -167,10 +178,16 @@ def main(argv: list[str] | None = None) -> int:
     table, ours, rules, constrained = gan_jax_tables(run_dir, args.out)
     if len(table.train) != rows:
         sys.exit(f"expected {rows} training customers, the run has {len(table.train)}")
+    singles = [train_gan_jax(budget["epochs"], budget["seeds"], rows, args.out, single=s)
+               for s in range(budget["seeds"])]
+    single_tables = [gan_jax_tables(d, args.out, "gan_jax_single", (s,)) for s, (d, _) in enumerate(singles)]
     peers, ctgan_records = ctgan_tables(table, budget["epochs"], args.ctgan_seeds or budget["seeds"],
                                         args.out)
     per_seed = {"gan_jax": [score(table, f) for f in ours],
                 "gan_jax + constraints": [score(table, f) for f in constrained],
+                "gan_jax, single runs (the README's command)": [score(table, t[1][0]) for t in single_tables],
+                "gan_jax, single runs + constraints": [score(table, t[3][0]) for t in single_tables
+                                                       if t[3]],
                 "CTGAN 0.12.1": [score(table, f) for f in peers],
                 "real (held-out rows; classifiers fit on the training rows)":
                     [score(table, table.heldout, fit_on=table.train)]}
@@ -184,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         "constraints": [r.text for r in rules],
         "gan_jax": {"command": command, "wall_seconds": gan_summary["wall_seconds"],
                     "steps_per_second": gan_summary["steps_per_second"]},
+        "gan_jax_single": [{"command": c, "wall_seconds": json.loads(
+            (d / "summary.json").read_text())["wall_seconds"]} for d, c in singles],
         "ctgan": ctgan_records, "wall_seconds": round(time.perf_counter() - start, 1),
         **provenance()}, indent=1, default=str))
     print(md)
