@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from gan_jax import detect, models, score
+from gan_jax import models
 from tests.conftest import (ROOT, TINY_CFGAN, TINY_DCGAN, write_fake_cdnow, write_fake_fashion_mnist,
                             write_fake_movielens)
 
