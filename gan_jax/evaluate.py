@@ -4,8 +4,9 @@
     python -m gan_jax.evaluate run_dir=runs/default_5k samples=10000 step=3000
     python -m gan_jax.evaluate run_dir=runs/ring eval.mode_threshold=2  # any eval.* setting
 
-Options: step (the latest by default), samples (the run's trainer.eval_samples by default),
-seed (latents), ema (use the EMA generator when the run has one), out (JSON path; by default
+Options: step (the latest by default), samples (the run's trainer.eval_samples by default; a
+table run: rows of the synthetic table, as many as the training rows by default; a recommender
+run ranks every training row and refuses samples), seed (latents), ema (use the EMA generator when the run has one), out (JSON path; by default
 `<run_dir>/eval/step<N>_n<samples>.json`), and eval.<key> overriding the run's eval settings
 (conf/eval/default.yaml). Population runs are evaluated member by member.
 """
