@@ -5,11 +5,13 @@
 The run must have learnt one category (`data.category=c`, or `data.category=[0,...,9]` with
 `trainer.population=10` for all ten at once). `detector=fanogan` (`conf/detector/`) trains an
 encoder onto each member's frozen G, as one compiled program for a population;
-`detector.name=ganomaly` scores a `model=ganomaly` run as it is. Both write
+`detector.name=ganomaly` (the default for a `model=ganomaly` run) scores such a run as it is. Both write
 `<run_dir>/detector/<name>/`: the settings, any trained weights, and results.json with each
 member's one-class ROC AUC on the data's test split (its category normal, the nine others
 anomalous).
-Nothing is chosen on test data: the detector trains for a fixed number of steps.
+Nothing is chosen on test data: the detector trains for a fixed number of steps. A run whose GAN
+learnt from the test images (`data.split=test`, or training files that hold test images) is
+refused.
 """
 
 from __future__ import annotations
@@ -69,6 +71,32 @@ def member_categories(run) -> list[int]:
                           f"data=fashion_mnist data.category=<0-9> (or a list with "
                           f"trainer.population) first.")
     return [int(c) for c in categories]
+
+
+def test_split(run) -> tuple[np.ndarray, np.ndarray]:
+    """(uint8 images [n, 28, 28, 1], labels [n]) of the split a detector is scored on."""
+    data_cfg = run.cfg["data"]
+    return fashion_mnist.load_numpy("test", data_cfg.get("root"), bool(data_cfg.get("download")))
+
+
+def check_no_leak(run, test_images: np.ndarray) -> None:
+    """Refuse a run whose GAN learnt from the images its detector is scored on: trained on the
+    test split, or on training files that hold test images (a test file copied over the
+    training one): its AUROC would measure memory, not detection."""
+    members = run.setup.members if run.size > 1 else (run.cfg,)
+    split = next((m["data"].get("split", "train") for m in members
+                  if m["data"].get("split", "train") != "train"), "train")
+    if split != "train":
+        raise ConfigError(f"run_dir={run.dir} was trained with data.split={split}, the images "
+                          f"its detector is scored on; retrain the GAN with data.split=train.")
+    seen = {row.tobytes() for row in np.asarray(run.setup.data.arrays["x"])}
+    shared = sum(row.tobytes() in seen for row in test_images)
+    if shared:
+        root = run.cfg["data"].get("root")
+        raise ConfigError(f"{shared} of the {len(test_images)} test images the detector is scored "
+                          f"on are training images of run_dir={run.dir} (data.root={root}: its "
+                          f"test files repeat its training files); train on a data.root whose "
+                          f"test files are held out.")
 
 
 def train_encoders(run, cfg: dict, categories: list[int]):
@@ -140,10 +168,24 @@ def score_images(scorer: Callable, x: np.ndarray, chunk: int = 1000) -> np.ndarr
                            for i in range(0, len(x), chunk)], axis=1)
 
 
+def default_detector(run_dir: str) -> str:
+    """The detector of a run when none is named: a model=ganomaly run scores itself (ganomaly);
+    any other one-class GAN gets an f-AnoGAN encoder (fanogan)."""
+    saved = pathlib.Path(run_dir) / "config.json"
+    model = json.loads(saved.read_text())["model"]["name"] if saved.is_file() else None
+    return "ganomaly" if model == "ganomaly" else "fanogan"
+
+
 def detect(cfg: DetectConfig) -> dict:
-    det = settings(cfg.detector)
+    det = settings({"name": default_detector(cfg.run_dir), **cfg.detector})
     run = saved_run.load(cfg.run_dir, cfg.step)
     categories = member_categories(run)
+    if det["name"] == "fanogan" and run.setup.gan.pairing is not None:
+        raise ConfigError(f"detector.name=fanogan trains an encoder onto a generator of latents; "
+                          f"run_dir={run.dir} is a model={run.cfg['model']['name']} run, whose "
+                          f"generator reconstructs images: use detector.name=ganomaly.")
+    images, labels = test_split(run)
+    check_no_leak(run, images)
     out = run.dir / "detector" / det["name"]
     start = time.perf_counter()
     params, losses = None, None
@@ -151,8 +193,6 @@ def detect(cfg: DetectConfig) -> dict:
         params, losses = train_encoders(run, det, categories)
     scorer = SCORERS[det["name"]](run, det, params)
     train_s = time.perf_counter() - start
-    data_cfg = run.cfg["data"]
-    images, labels = fashion_mnist.load_numpy("test", data_cfg.get("root"), bool(data_cfg.get("download")))
     scores = score_images(scorer, images.astype(np.float32) / 255.0)
     members = [{"member": i, "category": c, "name": fashion_mnist.CLASS_NAMES[c],
                 "auroc": auroc(scores[i], labels != c),

@@ -4,8 +4,10 @@
     python -m gan_jax.evaluate run_dir=runs/default_5k samples=10000 step=3000
     python -m gan_jax.evaluate run_dir=runs/ring eval.mode_threshold=2  # any eval.* setting
 
-Options: step (the latest by default), samples (the run's trainer.eval_samples by default),
-seed (latents), ema (use the EMA generator when the run has one), out (JSON path; by default
+Options: step (the latest by default), samples (the run's trainer.eval_samples by default; a
+table run: rows of the synthetic table, as many as the training rows by default; a recommender
+run ranks every training row and refuses samples), seed (latents), ema (use the EMA generator
+when the run has one), out (JSON path; by default
 `<run_dir>/eval/step<N>_n<samples>.json`), and eval.<key> overriding the run's eval settings
 (conf/eval/default.yaml). Population runs are evaluated member by member.
 """
@@ -62,6 +64,23 @@ def eval_settings(run_cfg: dict, overrides: dict) -> dict:
     return settings
 
 
+def paired_conditions(evaluator, data, samples: int | None, n: int):
+    """What a generator that answers examples (`gan.pairing`) is asked, as the training loop asks
+    it: the evaluator's conditions (a table's: `samples` rows at the data's frequencies;
+    a recommender's: every training row, so `samples` is refused), or n fixed real images to
+    reconstruct (GANomaly)."""
+    conditions = getattr(evaluator, "conditions", None)
+    if conditions is None:
+        return sampling.fixed_reals(data, n)
+    if samples is None:
+        return conditions
+    if not hasattr(evaluator, "conditions_for"):
+        raise ConfigError(f"samples={samples} does not apply to this run: its metrics rank the "
+                          f"generator's answer to each of its {len(conditions)} training rows, "
+                          f"all of them; drop samples=.")
+    return evaluator.conditions_for(samples)
+
+
 def evaluate(cfg: EvaluateConfig) -> dict:
     run = saved_run.load(cfg.run_dir, cfg.step)
     settings = eval_settings(run.cfg, cfg.eval)
@@ -74,7 +93,7 @@ def evaluate(cfg: EvaluateConfig) -> dict:
     z = gan.sample_latent(key, n)
     y = jnp.arange(n) % gan.num_classes if gan.num_classes else None
     if gan.pairing is not None:  # G's answer to every condition the evaluator asks
-        conditions = evaluator.conditions
+        conditions = paired_conditions(evaluator, data, cfg.samples, n)
         z, y = sampling.answer_inputs(gan, conditions, z=gan.sample_latent(key, len(conditions)))
         n = len(y)
     sample_fn = jax.jit(lambda s, z, y: generate(gan, s, z, y, cfg.ema))

@@ -105,6 +105,8 @@ def sample(cfg: SampleConfig) -> dict:
     state = run.member(cfg.member or 0)
     if data.table is not None:
         return sample_table(cfg, gan, data.table, state, run_dir)
+    if gan.pairing is not None:  # G answers given examples (a user's history, a photo)
+        raise ConfigError(answers_only(run_dir, run.cfg["model"]["name"]))
     if cfg.format not in (None, "png") or cfg.condition is not None or not cfg.constraints:
         raise ConfigError("format=, condition= and constraints= are settings of table runs (data=cdnow, "
                           "data=adult, data=table); an image run writes a PNG grid (npy=true adds the "
@@ -146,6 +148,18 @@ def sample(cfg: SampleConfig) -> dict:
         np.save(out.with_suffix(".npy"), x)
         written["npy"] = str(out.with_suffix(".npy"))
     return written
+
+
+def answers_only(run_dir: pathlib.Path, model: str) -> str:
+    """Why a run whose generator answers given examples has nothing to sample, and what to run."""
+    if model == "cfgan":
+        return (f"run_dir={run_dir} is a recommender (model=cfgan): its generator scores items "
+                f"for a user's history and draws nothing new; ask for a user's top items with "
+                f"python -m gan_jax.recommend run_dir={run_dir} user=ID.")
+    return (f"run_dir={run_dir} is an anomaly detector (model={model}): its generator "
+            f"reconstructs the photos it is given and draws nothing new; score photos with "
+            f"python -m gan_jax.detect run_dir={run_dir} detector.name={model}, then "
+            f"python -m gan_jax.score run_dir={run_dir} detector={model} images=PATH.")
 
 
 def parse_condition(text: str | None) -> tuple[str, str] | None:

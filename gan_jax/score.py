@@ -3,7 +3,8 @@
     python -m gan_jax.score run_dir=runs/oneclass images=photos/ member=7
     python -m gan_jax.score run_dir=runs/oneclass images=batch.npy out=scores.csv
 
-`images`: a .npy array [n, 28, 28] or [n, 28, 28, 1] (uint8 0-255 or floats in [0, 1]), or a
+`images`: a .npy array [n, 28, 28] or [n, 28, 28, 1] (integers 0-255, of any integer type, or
+floats in [0, 1]; other values are refused), or a
 folder of 28x28 greyscale PNG/JPEG files. `member`: which population member's detector (the
 category it learnt as normal). Writes a CSV (input, score; higher = more anomalous) and a PNG
 of the 16 most anomalous inputs beside it.
@@ -21,7 +22,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from gan_jax.cli import entry
-from gan_jax.detect import SCORERS, load_encoders, member_categories, score_images, settings
+from gan_jax.detect import (SCORERS, check_no_leak, default_detector, load_encoders,
+                            member_categories, score_images, settings, test_split)
 from gan_jax.errors import ConfigError, DataError
 from gan_jax.tensorboard_writer import image_grid, save_png
 from gan_jax.training import saved_run
@@ -34,8 +36,31 @@ class ScoreConfig:
     run_dir: str = "???"
     images: str = "???"
     member: int = 0
-    detector: str = "fanogan"
+    detector: str | None = None  # fanogan, or ganomaly; by default the run's (default_detector)
     out: str | None = None
+
+
+def unit_pixels(x: np.ndarray, path: str) -> np.ndarray:
+    """float32 pixels in [0, 1] from integer pixels 0-255 (any integer dtype) or floats already
+    in [0, 1]; a DataError for anything else, rather than a silent misreading (floats 0-255
+    scored as if in [0, 1])."""
+    fix = "save uint8 pixels 0-255 or floats in [0, 1]"
+    if np.issubdtype(x.dtype, np.integer):
+        low, high = int(x.min()), int(x.max())
+        if low < 0 or high > 255:
+            raise DataError(f"images={path} holds integer pixels from {low} to {high}, outside "
+                            f"0-255; {fix}.")
+        return x.astype(np.float32) / 255.0
+    if not np.issubdtype(x.dtype, np.floating):
+        raise DataError(f"images={path} holds {x.dtype} values; {fix}.")
+    if not np.isfinite(x).all():
+        raise DataError(f"images={path} holds NaN or infinite pixels; {fix}.")
+    low, high = float(x.min()), float(x.max())
+    if low < 0 or high > 1:
+        hint = " (divide by 255)" if low >= 0 and high <= 255 else ""
+        raise DataError(f"images={path} holds float pixels from {low:g} to {high:g}, outside "
+                        f"[0, 1]{hint}; {fix}.")
+    return x.astype(np.float32)
 
 
 def read_images(path: str, shape: tuple[int, ...]) -> tuple[np.ndarray, list[str]]:
@@ -51,8 +76,7 @@ def read_images(path: str, shape: tuple[int, ...]) -> tuple[np.ndarray, list[str
         if x.shape[1:] != shape or len(x) == 0:
             raise DataError(f"images={path} has shape {x.shape}; the detector needs [n, "
                             f"{', '.join(map(str, shape))}] (n > 0), greyscale {shape[0]}x{shape[1]}.")
-        x = x.astype(np.float32) / (255.0 if x.dtype == np.uint8 else 1.0)
-        return x, [f"{p.name}[{i}]" for i in range(len(x))]
+        return unit_pixels(x, path), [f"{p.name}[{i}]" for i in range(len(x))]
     if not p.is_dir():
         raise DataError(f"images={path} is neither a .npy file nor a folder of images.")
     files = sorted(f for f in p.iterdir() if f.is_file())
@@ -79,15 +103,17 @@ def read_images(path: str, shape: tuple[int, ...]) -> tuple[np.ndarray, list[str
 
 
 def score(cfg: ScoreConfig) -> dict:
-    out_dir = pathlib.Path(cfg.run_dir) / "detector" / cfg.detector
+    name = cfg.detector or default_detector(cfg.run_dir)
+    out_dir = pathlib.Path(cfg.run_dir) / "detector" / name
     if not (out_dir / "results.json").is_file():
-        raise ConfigError(f"run_dir={cfg.run_dir} has no {cfg.detector} detector ({out_dir} lacks "
+        raise ConfigError(f"run_dir={cfg.run_dir} has no {name} detector ({out_dir} lacks "
                           f"results.json); run python -m gan_jax.detect run_dir={cfg.run_dir} "
                           f"first.")
     trained = json.loads((out_dir / "results.json").read_text())
     det = settings(trained["detector"])
     run = saved_run.load(cfg.run_dir, trained["gan_step"])
     categories = member_categories(run)
+    check_no_leak(run, test_split(run)[0])  # a detector scored on its own training images
     if not 0 <= cfg.member < len(categories):
         raise ConfigError(f"member={cfg.member} is out of range: the run has {len(categories)} "
                           f"member(s).")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import pathlib
+import shutil
 import sys
 from typing import NoReturn
 
@@ -43,11 +44,36 @@ def record_hydra_config(run_dir: str, cfg: DictConfig) -> None:
     OmegaConf.save(hydra_cfg.overrides.task, out / "overrides.yaml")
 
 
-def remove_if_empty(run_dir: str) -> None:
-    """Hydra creates the run directory before the task starts; a refused run leaves none."""
+def is_fresh(run_dir: str) -> bool:
+    """Whether this invocation starts the run: Hydra has just created its directory, which holds
+    nothing yet (or only the train.log of an earlier refused attempt)."""
     path = pathlib.Path(run_dir)
-    if path.is_dir() and not any(path.iterdir()):
+    return not path.is_dir() or all(p.name == "train.log" for p in path.iterdir())
+
+
+def discard_refused(run_dir: str, fresh: bool) -> None:
+    """A refused run leaves nothing behind: Hydra created the run directory before the task
+    started, and the log (train.log) began before the error (e.g. "decoding N photos" before a
+    corrupt photo). A run this invocation started is removed unless it already holds
+    checkpoints; an existing run (a refused resume) keeps everything it had."""
+    path = pathlib.Path(run_dir)
+    if not path.is_dir():
+        return
+    if fresh and not has_checkpoints(path):
+        root = logging.getLogger()
+        for handler in list(root.handlers):  # stop writing train.log before removing it
+            if isinstance(handler, logging.FileHandler) and \
+                    pathlib.Path(handler.baseFilename).resolve().parent == path.resolve():
+                root.removeHandler(handler)
+                handler.close()
+        shutil.rmtree(path, ignore_errors=True)
+    elif not any(path.iterdir()):
         path.rmdir()
+
+
+def has_checkpoints(path: pathlib.Path) -> bool:
+    ckpt = path / "checkpoints"
+    return ckpt.is_dir() and any(p.name.isdigit() for p in ckpt.iterdir())
 
 
 @hydra.main(config_path="../conf", config_name="config", version_base="1.3")
@@ -60,6 +86,7 @@ def main(cfg: DictConfig) -> float | None:
     # machine); a real problem with a present GPU comes at WARNING and still shows.
     logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)
     objective = cfg.trainer.objective
+    fresh = is_fresh(run_dir)
     try:
         if objective is not None and not isinstance(objective, str):
             raise ConfigError(f"trainer.objective={objective!r} must be a summary metric name, "
@@ -80,7 +107,7 @@ def main(cfg: DictConfig) -> float | None:
         sys.exit(3)
     except UserError as e:
         print(f"\nerror: {e}", file=sys.stderr)
-        remove_if_empty(run_dir)
+        discard_refused(run_dir, fresh)
         sys.exit(2)
     except Exception as e:
         lost = peers.lost_processes()  # [] unless another process of this run stopped

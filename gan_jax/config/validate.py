@@ -126,6 +126,34 @@ def validate(cfg: Mapping) -> None:
         raise ConfigError(f"seed={_show(seed)} must be a non-negative integer.")
     _check_schedule(cfg["trainer"])
     _check_parallel(cfg["trainer"])
+    _check_model_fits_data(cfg["model"]["name"], cfg["data"])
+
+
+# What each data option holds, and which kinds each model trains on: a pair that does not fit is
+# refused here, before any data is read, rather than failing at the first evaluation.
+DATA_KINDS = {"fashion_mnist": "images", "stacked_fashion_mnist": "images", "image_folder": "images",
+              "ring": "2D points", "grid": "2D points", "movielens_100k": "interaction data",
+              "cdnow": "a table", "adult": "a table", "table": "a table"}
+MODEL_KINDS = {"dcgan": ("images",), "resnet": ("images",), "ganomaly": ("images",),
+               "mlp": ("images", "2D points", "a table"), "cfgan": ("interaction data",),
+               "tabular": ("a table",)}
+# Models whose G and D take category labels (data.conditional=true).
+LABEL_CONDITIONED = ("dcgan", "mlp", "resnet")
+
+
+def _check_model_fits_data(model: str, data: Mapping) -> None:
+    kind = DATA_KINDS.get(data["name"])
+    if kind is not None and model in MODEL_KINDS and kind not in MODEL_KINDS[model]:
+        fits = [m for m, kinds in MODEL_KINDS.items() if kind in kinds]
+        kinds = MODEL_KINDS[model]
+        needs = " or ".join([", ".join(kinds[:-1]), kinds[-1]] if len(kinds) > 1 else kinds)
+        raise ConfigError(f"model={model} needs {needs} and data={data['name']} holds {kind}: "
+                          f"with data={data['name']} use model={' or model='.join(fits)}.")
+    if data.get("conditional") and model not in LABEL_CONDITIONED:
+        raise ConfigError(f"data.conditional=true: model={model} cannot be conditioned on "
+                          f"categories (models that can: {', '.join(LABEL_CONDITIONED)}); drop "
+                          f"data.conditional" + (", and learn one category as normal with "
+                                                 "data.category=c." if model == "ganomaly" else "."))
 
 
 def _check_parallel(t: Mapping) -> None:

@@ -81,7 +81,11 @@ class TableEvaluator:
     @property
     def conditions(self) -> np.ndarray:
         """One condition per training row, at the data's own frequencies."""
-        return self.table.empirical_conditions(len(self.table.train), self.seed)
+        return self.conditions_for(len(self.table.train))
+
+    def conditions_for(self, n: int) -> np.ndarray:
+        """n conditions at the data's own frequencies: a synthetic table of n rows."""
+        return self.table.empirical_conditions(n, self.seed)
 
     def __call__(self, samples) -> dict[str, float]:
         return self.score(self.table.transform.decode(np.asarray(samples)))

@@ -5,7 +5,7 @@ import pathlib
 import pytest
 
 from gan_jax.config import schemas
-from gan_jax.config.validate import validate
+from gan_jax.config.validate import DATA_KINDS, MODEL_KINDS, validate
 from gan_jax.errors import ConfigError
 from gan_jax.training import population as population_lib
 from tests.conftest import CONF, TINY_RING, make_cfg
@@ -43,11 +43,23 @@ def test_trainer_and_eval_schemas_match_their_yaml():
     assert set(cfg["eval"]) == keys_of(schemas.Eval)
 
 
+def partner(override: str) -> list[str]:
+    """A data option with a model that trains on it when the default (dcgan) does not, and a
+    model option with data it trains on when the default (fashion_mnist) is not that."""
+    group, _, name = override.partition("=")
+    if group == "data" and DATA_KINDS[name] not in MODEL_KINDS["dcgan"]:
+        return [f"model={next(m for m, k in MODEL_KINDS.items() if DATA_KINDS[name] in k)}"]
+    if group == "model" and DATA_KINDS["fashion_mnist"] not in MODEL_KINDS[name]:
+        return [f"data={next(d for d, k in DATA_KINDS.items() if k in MODEL_KINDS[name])}"]
+    return []
+
+
 @pytest.mark.parametrize("overrides", [f"experiment={e}" for e in options("experiment")] + [
     f"{g}={o}" for g in ("data", "model", "loss", "optim") for o in options(g)] + [
     f"mitigation=[{','.join(options('mitigation'))}]"])
 def test_shipped_configs_are_valid(overrides):
     required = ["data.root=/photos"] if overrides == "data=image_folder" else []  # no default
+    required += partner(overrides)
     cfg = make_cfg([overrides, *required])
     size = int(cfg["trainer"]["population"])
     if size == 1:
