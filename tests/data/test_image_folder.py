@@ -286,5 +286,6 @@ def test_models_train_a_step_at_32_and_64(photos, cache, model, resolution):
     x = generate(s.gan, state, z, labels)
     assert x.shape == (2, resolution, resolution, 3) and not np.allclose(x[0], x[1])
     same = jnp.repeat(x[:1], 2, axis=0)
-    logits = apply_model(s.gan.discriminator, state.d_params, state.d_state, same, labels, train=False)[0].logits
+    logits = apply_model(s.gan.discriminator, state.d_params, state.d_state, same, labels,
+                         train=False)[0].logits
     assert not np.allclose(logits[0], logits[1])

@@ -73,12 +73,13 @@ def test_the_studys_mode_metrics_on_samples_with_known_answers():
     from experiments.pacgan_2d.plots import mode_counts
     std = 0.01
     every = np.repeat(RING, 10, axis=0) + 2 * std * np.array([1.0, 0.0]) / np.sqrt(2)
-    assert mode_metrics(every, RING, std) == pytest.approx({"modes": 8, "hq": 1.0, "rkl": 0.0}, abs=1e-6)
+    assert mode_metrics(every, RING, std) == pytest.approx({"modes": 8, "hq": 1, "rkl": 0}, abs=1e-6)
     one = np.repeat(RING[:1], 50, axis=0)
-    assert mode_metrics(one, RING, std) == pytest.approx({"modes": 1, "hq": 1.0, "rkl": math.log(8)}, rel=1e-5)
+    assert mode_metrics(one, RING, std) == pytest.approx({"modes": 1, "hq": 1, "rkl": math.log(8)}, rel=1e-5)
     off = RING * (1 + 4 * std)  # 4 std outside every mode
     half = np.concatenate([np.repeat(RING[:4], 2, axis=0), np.repeat(off, 1, axis=0)])
-    assert mode_metrics(half, RING, std) == pytest.approx({"modes": 4, "hq": 0.5, "rkl": math.log(2)}, rel=1e-5)
+    assert mode_metrics(half, RING, std) == pytest.approx({"modes": 4, "hq": 0.5, "rkl": math.log(2)},
+                                                          rel=1e-5)
     none = mode_metrics(off, RING, std)
     assert none["hq"] == 0 and none["modes"] == 0 and none["rkl"] == float("inf")
     # The study's figures count the same high-quality samples per mode.

@@ -98,7 +98,8 @@ def test_run_evaluates_rankings_and_recommends_unseen_items(tmp_path, fake_movie
     assert all("eval/ndcg_20" in member["eval"] for member in summary["members"])
     # Catches ranking against the training items, recommending seen items, or precision with
     # the wrong denominator: the most-popular reference's P@5/P@20, written out here per user.
-    inter = setup_lib.build(cfg | {"trainer": {**cfg["trainer"], "population": 1}, "seed": 0}).data.interactions
+    single = cfg | {"trainer": {**cfg["trainer"], "population": 1}, "seed": 0}
+    inter = setup_lib.build(single).data.interactions
     assert not (inter.train & inter.heldout).any()
     counts = inter.train.sum(axis=0)
     for k in (5, 20):
