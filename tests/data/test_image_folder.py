@@ -4,6 +4,7 @@ import json
 import os
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from PIL import Image
@@ -13,7 +14,7 @@ from gan_jax.data import image_folder
 from gan_jax.config.validate import validate
 from gan_jax.errors import ConfigError, DataError
 from gan_jax.training import setup as setup_lib
-from gan_jax.training.state import generate
+from gan_jax.training.state import apply_model, generate
 from tests.conftest import TINY_DCGAN, make_cfg
 
 RED, BLUE = (255, 0, 0), (0, 0, 255)
@@ -274,7 +275,17 @@ def test_cli_names_the_missing_root(tmp_path):
                                                 "trainer.batch_size=8", "loss=hinge"]])
 @pytest.mark.parametrize("resolution", [32, 64])
 def test_models_train_a_step_at_32_and_64(photos, cache, model, resolution):
+    # Catches a model that ignores data.resolution (draws at another size, or in grey), or
+    # whose G or D ignores the category it is given: both must change with the label.
     s = setup_lib.build(image_cfg(photos, cache, *model, f"data.resolution={resolution}",
                                   "data.conditional=true"))
-    _, metrics = jax.jit(s.step)(s.init_state(), s.data.arrays)
+    state, metrics = jax.jit(s.step)(s.init_state(), s.data.arrays)
     assert all(np.isfinite(v) for v in jax.device_get(metrics).values())
+    z = jnp.repeat(s.gan.sample_latent(jax.random.PRNGKey(0), 1), 2, axis=0)
+    labels = jnp.array([0, 1])
+    x = generate(s.gan, state, z, labels)
+    assert x.shape == (2, resolution, resolution, 3) and not np.allclose(x[0], x[1])
+    same = jnp.repeat(x[:1], 2, axis=0)
+    logits = apply_model(s.gan.discriminator, state.d_params, state.d_state, same, labels,
+                         train=False)[0].logits
+    assert not np.allclose(logits[0], logits[1])

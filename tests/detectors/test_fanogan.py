@@ -12,6 +12,7 @@ from PIL import Image
 
 from gan_jax import detect as detect_cli
 from gan_jax import score as score_cli
+from gan_jax.data import fashion_mnist
 from gan_jax.detectors import fanogan
 from gan_jax.models import GAN, Critic
 from gan_jax.training import loop
@@ -75,7 +76,21 @@ def test_detect_trains_every_member_and_test_images_never_change_the_encoders(tm
     first = (run / "detector" / "fanogan" / "encoder.msgpack").read_bytes()
     aurocs = [m["auroc"] for m in detect_cli.detect(detect_cli.DetectConfig(
         str(run), None, {"steps": 100, "width": 8, "fc_width": 16}))["members"]]
-    assert all(0 <= a <= 1 for a in aurocs)
+    # Catches normal/anomalous labels inverted, a member scored against another's category, or
+    # detect scoring other pixels than `score` does: each member's AUROC is the Mann-Whitney
+    # statistic of the `score` command's scores on the test images, category c the normal class.
+    images, labels = fashion_mnist.load_numpy("test", str(root))
+    np.save(tmp_path / "test.npy", images)
+    for member, category in enumerate((0, 7)):
+        out = tmp_path / f"test_scores{member}.csv"
+        assert score_cli.main([f"run_dir={run}", f"images={tmp_path / 'test.npy'}",
+                               f"member={member}", f"out={out}"]) == 0
+        scores = np.array([float(r.split(",")[1]) for r in out.read_text().splitlines()[1:]])
+        normal, anomalous = scores[labels == category], scores[labels != category]
+        pairs = anomalous[:, None] - normal[None, :]
+        above = (pairs > 0).mean() + 0.5 * (pairs == 0).mean()
+        assert aurocs[member] == pytest.approx(above, abs=1e-6)
+    assert len(set(aurocs)) == 2  # two different detectors, not one reported twice
     # The same run reading other test files: identical encoders (the test split is only scored).
     import json
     cfg_path = run / "config.json"

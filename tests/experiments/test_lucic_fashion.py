@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from experiments.lucic_fashion import runner
+from experiments.lucic_fashion.budgets import BUDGETS
 from experiments.lucic_fashion.report import permutation_p, spearman
 from experiments.lucic_fashion.search import (LOSSES, STRUCTURAL, group_trials,
                                               population_overrides, sample_trials)
@@ -135,6 +136,27 @@ def test_spearman():
     assert permutation_p([1, 2, 3, 4], [5, 6, 7, 8]) == pytest.approx(2 / 24)
 
 
+def reference_images(cfg) -> tuple[str, set[int]]:
+    """(split, indices) of the real images a run's FD is measured against, as
+    `gan_jax.metrics.evaluator.build` takes them: the first reference_samples of the split."""
+    return cfg["eval"]["reference_split"], set(range(int(cfg["eval"]["reference_samples"])))
+
+
+@pytest.mark.xfail(strict=True, reason="issue 21: the search picks each loss's best setting by FD "
+                   "against the same test images its seed reruns are reported on (selection on "
+                   "test data); the study needs a held-out reference for the search")
+@pytest.mark.parametrize("name", sorted(BUDGETS))
+def test_the_search_selects_on_images_the_reported_fds_never_use(name):
+    # Catches model selection on the test set: the FD the search ranks trials by and the FD the
+    # table reports must be measured against disjoint real images.
+    budget = BUDGETS[name]
+    search_cfg = runner.make_cfg(budget.overrides_for(rerun=False))
+    report_cfg = runner.make_cfg(budget.overrides_for(rerun=True))
+    (s_split, s_idx), (r_split, r_idx) = reference_images(search_cfg), reference_images(report_cfg)
+    assert r_split == "test"  # the reported numbers are test numbers
+    assert s_split != r_split or not s_idx & r_idx
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(fashion_mnist.find_dir(None, "train") is None,
                     reason="real Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
@@ -148,10 +170,11 @@ def test_smoke_budget_end_to_end(tmp_path):
     assert len(results["trials"]) == len(losses) * results["budget"]["trials"]
     assert all(t["status"] == "completed" and math.isfinite(t["fd"]) for t in results["trials"])
     for loss in losses:
+        # The reruns train the chosen trial's settings (which images the choice may read:
+        # test_the_search_selects_on_images_the_reported_fds_never_use).
         best = results["best"][loss]
-        fds = [t["fd"] for t in results["trials"] if t["loss"] == loss]
-        assert best["fd"] == min(fds)
         rerun = results["reruns"][loss]
+        assert rerun["trial"] == best["trial"]
         assert rerun["seeds"] == [1000, 1001] and rerun["summary"]["n"] == 2
         assert all(math.isfinite(f) for f in rerun["fds"])
         # Evaluated along the way (every steps // curve_points) and read back from TensorBoard.

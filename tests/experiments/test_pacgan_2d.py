@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from experiments.pacgan_2d import run
@@ -60,6 +61,36 @@ def test_overrides_pack_100_inputs_per_batch(tmp_path):
     assert not any(a.startswith("mitigation") for a in run.overrides("grid", 1, run.BUDGETS["cpu"], tmp_path))
 
 
+RING = np.stack([np.cos(2 * np.pi * np.arange(8) / 8), np.sin(2 * np.pi * np.arange(8) / 8)], 1)
+
+
+def test_the_studys_mode_metrics_on_samples_with_known_answers():
+    # Catches an inverted or mis-scaled high-quality test (distance vs threshold * std), modes
+    # counted without a high-quality sample, and a reverse KL of the wrong direction or base:
+    # every mode hit equally -> (8, 1, 0); one mode -> (1, 1, log 8); half the samples 4 std
+    # off, the rest on 4 modes -> (4, 0.5, log 2); nothing within 3 std -> hq 0, rKL undefined.
+    from gan_jax.metrics.mixtures import mode_metrics
+    from experiments.pacgan_2d.plots import mode_counts
+    std = 0.01
+    every = np.repeat(RING, 10, axis=0) + 2 * std * np.array([1.0, 0.0]) / np.sqrt(2)
+    assert mode_metrics(every, RING, std) == pytest.approx({"modes": 8, "hq": 1, "rkl": 0}, abs=1e-6)
+    one = np.repeat(RING[:1], 50, axis=0)
+    assert mode_metrics(one, RING, std) == pytest.approx({"modes": 1, "hq": 1, "rkl": math.log(8)}, rel=1e-5)
+    off = RING * (1 + 4 * std)  # 4 std outside every mode
+    half = np.concatenate([np.repeat(RING[:4], 2, axis=0), np.repeat(off, 1, axis=0)])
+    assert mode_metrics(half, RING, std) == pytest.approx({"modes": 4, "hq": 0.5, "rkl": math.log(2)},
+                                                          rel=1e-5)
+    none = mode_metrics(off, RING, std)
+    assert none["hq"] == 0 and none["modes"] == 0 and none["rkl"] == float("inf")
+    # The study's figures count the same high-quality samples per mode.
+    assert mode_counts(half, RING, std, 3.0).tolist() == [2, 2, 2, 2, 0, 0, 0, 0]
+
+
+def hq_by_hand(samples: np.ndarray, std: float = 0.01, threshold: float = 3.0) -> float:
+    d = np.linalg.norm(samples[:, None] - RING[None], axis=-1).min(1)
+    return float((d < threshold * std).mean())
+
+
 @pytest.mark.slow
 def test_smoke_budget_writes_the_table(tmp_path):
     env = {**os.environ, "XLA_FLAGS": os.environ.get("XLA_FLAGS", "").replace(FAST_COMPILE, "").strip()}
@@ -81,6 +112,11 @@ def test_smoke_budget_writes_the_table(tmp_path):
     record = json.loads((tmp_path / "results_cache" / "smoke" / "ring_m2.json").read_text())
     assert record["commit"] and record["machine"]["cpu_count"] and record["process_seconds"] > 0
     assert len(record["members"]) == 2 and len(record["samples_seed0"]) == 2500
+    # Catches a table whose HQ is not the fraction of the generator's samples within 3 std of a
+    # mode: 2500 fresh samples of seed 0, scored here by hand, agree with its recorded final HQ
+    # (two draws of 2500 from one generator: s.e. of the difference at most 0.015).
+    final_hq = record["members"][0]["eval"]["eval/hq"]
+    assert abs(hq_by_hand(np.asarray(record["samples_seed0"])) - final_hq) < 0.05
     assert record["members"][0]["curve"][-1][0] == 200  # [step, modes, hq, rkl] at the end
     # A second call trains nothing: every run comes from the cache.
     r = subprocess.run([sys.executable, str(SCRIPT), "--budget", "smoke", "--out", str(tmp_path / "none"),

@@ -50,17 +50,37 @@ def test_zero_reconstruction_sums_squared_scores_at_zr_negatives():
 
 
 @pytest.mark.parametrize("loss", ["non_saturating", "wgan_gp"])
-def test_one_real_step_trains_both_players(fake_movielens, loss):
-    cfg = make_cfg([*TINY_CFGAN, f"data.root={fake_movielens}", f"loss={loss}",
-                    "optim.n_generator=2", "optim.g_l2=0.001"])
-    s = setup_lib.build(cfg)
-    state = s.init_state()
-    new, metrics = jax.jit(s.step)(state, s.data.arrays)
-    assert all(np.isfinite(float(v)) for v in metrics.values())
+def test_one_real_step_adds_the_zr_gradient_to_g(fake_movielens, loss):
+    # Catches the ZR term dropped, sign-flipped (G pushed away from 0 on ZR negatives), taken on
+    # the wrong entries or weighted wrongly: with plain SGD, G's update with zr_weight=w minus its
+    # update with 0 is exactly -lr * grad(w * mean_rows sum_{ZR negatives} G(y)^2) on the batch.
+    from gan_jax.training.state import apply_model
+    from gan_jax.training.step import draw
+    base = [*TINY_CFGAN, f"data.root={fake_movielens}", f"loss={loss}", "optim=sgd",
+            "optim.lr=0.5", "optim.momentum=0.0", "model.scheme=zp"]
+    w = 2.0
+    with_zr = setup_lib.build(make_cfg(base + [f"model.zr_weight={w}"]))
+    without = setup_lib.build(make_cfg(base + ["model.zr_weight=0"]))
+    state = with_zr.init_state()
+    a, metrics = jax.jit(with_zr.step)(state, with_zr.data.arrays)
+    b, _ = jax.jit(without.step)(state, without.data.arrays)
     assert "model/zr/penalty" in metrics
-    for before, after in ((state.g_params, new.g_params), (state.d_params, new.d_params)):
-        assert any(not np.allclose(a, b) for a, b in zip(jax.tree_util.tree_leaves(before),
-                                                         jax.tree_util.tree_leaves(after)))
+    game = with_zr.step.args[0]
+    g_key = jax.random.split(jax.random.fold_in(state.key, state.step), 2)[1]
+    kz, kx, ky, _, _ = jax.random.split(g_key, 5)
+    _, _, z, y = draw(game, with_zr.data.arrays, kz, kx, ky)
+    assert float(y[:, 2].sum()) > 0  # the batch has ZR negatives
+
+    def zr(g_params):
+        fake, _ = apply_model(with_zr.gan.generator, g_params, state.g_state, z, y, train=True)
+        return w * jnp.mean(jnp.sum(y[:, 2] * jnp.square(fake), axis=1))
+
+    flat = lambda tree: np.concatenate([np.ravel(x) for x in jax.tree_util.tree_leaves(tree)])  # noqa: E731
+    expected = -0.5 * flat(jax.grad(zr)(state.g_params))
+    moved = flat(a.g_params) - flat(b.g_params)
+    assert np.linalg.norm(expected) > 1e-3
+    assert np.linalg.norm(moved - expected) < 1e-3 * np.linalg.norm(expected)
+    np.testing.assert_array_equal(flat(a.d_params), flat(b.d_params))  # ZR is G's term only
 
 
 def test_pacgan_and_image_data_are_refused_clearly(fake_movielens, fake_fmnist):
@@ -75,15 +95,24 @@ def test_run_evaluates_rankings_and_recommends_unseen_items(tmp_path, fake_movie
     cfg = make_cfg([*TINY_CFGAN, *EVERY_100, f"data.root={fake_movielens}", "trainer.steps=200",
                     "trainer.population=2", "seed=[0,1]"])
     summary = loop.train(cfg, tmp_path / "run")
-    for member in summary["members"]:
-        assert 0 <= member["eval"]["eval/precision_5"] <= 1 and "eval/ndcg_20" in member["eval"]
-    assert "eval/precision_20" in summary["eval_reference"]  # the most-popular recommender
+    assert all("eval/ndcg_20" in member["eval"] for member in summary["members"])
+    # Catches ranking against the training items, recommending seen items, or precision with
+    # the wrong denominator: the most-popular reference's P@5/P@20, written out here per user.
+    single = cfg | {"trainer": {**cfg["trainer"], "population": 1}, "seed": 0}
+    inter = setup_lib.build(single).data.interactions
+    assert not (inter.train & inter.heldout).any()
+    counts = inter.train.sum(axis=0)
+    for k in (5, 20):
+        per_user = []
+        for seen, held in zip(inter.train, inter.heldout):
+            if held.any():
+                order = sorted(np.flatnonzero(~seen), key=lambda i: (-counts[i], i))[:k]
+                per_user.append(held[order].sum() / k)
+        assert summary["eval_reference"][f"eval/precision_{k}"] == pytest.approx(np.mean(per_user), abs=1e-6)
 
     code = recommend_cli.main([f"run_dir={tmp_path / 'run'}", "user=7", "n=5", "member=1"])
     out = capsys.readouterr().out
     assert code == 0 and out.count("(item ") == 5
-    data = setup_lib.build(cfg | {"trainer": {**cfg["trainer"], "population": 1}, "seed": 0}).data
-    inter = data.interactions
     user = int(np.flatnonzero(inter.user_ids == 7)[0])
     seen_ids = set(inter.item_ids[inter.train[user]].tolist())
     shown = {int(line.split("(item ")[1].split(",")[0]) for line in out.splitlines() if "(item " in line}

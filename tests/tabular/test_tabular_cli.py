@@ -33,7 +33,8 @@ def run_sample(*args):
 def table_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("table")
     path = folder / "customers.csv"
-    small_frame(n=600).to_csv(path, index=False)
+    frame = small_frame(n=600)  # churned: every customer off the basic plan (known answer for TRTR)
+    frame.assign(churned=(frame["plan"] != "basic").astype(int)).to_csv(path, index=False)
     run_dir = folder / "run"
     r = run_cli(*table_overrides(path), *TINY_TABLE, f"hydra.run.dir={run_dir}")
     assert r.returncode == 0, r.stderr[-3000:]
@@ -45,6 +46,17 @@ def test_a_table_run_logs_quality_efficacy_and_privacy(table_run):
     metrics = summary["eval"]
     for name in ("quality", "column_shapes", "pair_trends", "auc_hgb", "auc_logreg", "dcr_ratio"):
         assert any(k.endswith(name) for k in metrics), (name, sorted(metrics))
+    reference = summary["eval_reference"]  # the held-out real rows through the same metrics
+    # Catches labels misaligned with their rows or an inverted score in the efficacy metric: the
+    # target is a function of `plan`, so classifiers trained on real rows rank held-out rows
+    # (almost) perfectly, while the 40-step GAN's table does not.
+    assert reference["eval/auc_hgb"] > 0.95 and reference["eval/auc_logreg"] > 0.95, reference
+    # Catches a quality or DCR that compares the real rows with themselves, or synthetic with
+    # held-out swapped: held-out rows resemble the training rows far more than the 40-step GAN's.
+    assert reference["eval/column_shapes"] > 0.85
+    assert metrics["eval/quality"] < reference["eval/quality"] - 0.1
+    assert metrics["eval/dcr_synthetic_median"] > 10 * metrics["eval/dcr_holdout_median"]
+    assert metrics["eval/dcr_holdout_median"] == reference["eval/dcr_holdout_median"]
 
 
 def test_sampling_a_table_keeps_the_columns_and_guarantees_the_condition(table_run, tmp_path):

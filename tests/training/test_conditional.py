@@ -50,9 +50,21 @@ def test_sngan_setup_trains_a_conditional_resnet(fake_fmnist):
         "model=resnet", "model.g_width=8", "model.d_width=8", "trainer.batch_size=8",
         f"data.root={fake_fmnist}", "data.conditional=true", "loss=hinge",
         "mitigation=[spectral_norm]", "mitigation.spectral_norm.generator=true"]))
+    from gan_jax.mitigations.architecture import sigmas
+    from gan_jax.training.state import apply_model
     state = s.init_state()
     new, metrics = jax.jit(s.step)(state, s.data.arrays)
-    assert all(np.isfinite(v) for v in jax.device_get(metrics).values())
-    assert metrics["mitigation/spectral_norm/d_max_sigma"] > 0
-    x = generate(s.gan, new, s.gan.sample_latent(jax.random.PRNGKey(0), 2), jnp.array([0, 9]))
-    assert x.shape == (2, 28, 28, 1)
+    m = jax.device_get(metrics)
+    assert all(np.isfinite(v) for v in m.values())
+    # Catches spectral norm not reaching G (mitigation.spectral_norm.generator ignored) or D.
+    assert sigmas(new.g_state) and sigmas(new.d_state)
+    assert m["mitigation/spectral_norm/d_max_sigma"] == pytest.approx(
+        max(float(v) for v in sigmas(state.d_state)), rel=1e-6)  # logged before D updates
+    # Catches G or the projection D ignoring the category: same z / same image, other label.
+    z = jnp.repeat(s.gan.sample_latent(jax.random.PRNGKey(0), 1), 2, axis=0)
+    x = generate(s.gan, new, z, jnp.array([0, 9]))
+    assert x.shape == (2, 28, 28, 1) and not np.allclose(x[0], x[1])
+    assert "embed" in new.d_params["inner"]  # the projection (SN wraps D as "inner")
+    logits = apply_model(s.gan.discriminator, new.d_params, new.d_state, jnp.repeat(x[:1], 2, axis=0),
+                         jnp.array([0, 9]), train=False)[0].logits
+    assert not np.allclose(logits[0], logits[1])
