@@ -22,7 +22,10 @@ class Budget:
     overrides: tuple[str, ...] = ()                          # anything else that differs
 
     def overrides_for(self, rerun: bool) -> list[str]:
-        """The settings every run of this budget shares; seed reruns also evaluate on the way."""
+        """The settings every run of this budget shares; seed reruns also evaluate on the way.
+        The search ranks its trials by FD against training images and only the seed reruns are
+        scored against the test images, so no choice is made on test data (Lucic et al. take the
+        minimum test FID over trials; we keep their search, not that selection)."""
         point = self.steps // self.curve_points
         eval_every = point if rerun else self.steps
         # Checkpoints at every curve point: a run cut off by a session's end resumes from there.
@@ -30,7 +33,8 @@ class Budget:
                 f"trainer.log_every={self.log_every}", f"trainer.eval_every={eval_every}",
                 f"trainer.sample_every={self.steps}", f"trainer.checkpoint_every={point}",
                 f"trainer.eval_samples={self.eval_samples}",
-                f"eval.reference_samples={self.reference_samples}", "trainer.progress=false",
+                f"eval.reference_samples={self.reference_samples}",
+                f"eval.reference_split={'test' if rerun else 'train'}", "trainer.progress=false",
                 *self.overrides]
 
 

@@ -79,7 +79,8 @@ def rerun(budget: Budget, best: dict, runs_dir: pathlib.Path) -> dict:
             "status": [r["status"] for r in results], "summary": report.summarize(fds),
             "curves": [report.fd_curve(r["tb_dir"]) if r.get("tb_dir") else [] for r in results],
             "samples": [r.get("samples") for r in results],
-            "run_dirs": [r["run_dir"] for r in results], "commands": [r["command"] for r in results]}
+            "run_dirs": [r["run_dir"] for r in results], "commands": [r["command"] for r in results],
+            "real_fd": next((r["real_fd"] for r in results if r.get("real_fd") is not None), None)}
 
 
 def ranking(reruns: dict) -> dict:
@@ -150,13 +151,17 @@ def main(argv: list[str] | None = None) -> dict:
     trials = search(budget, runs_dir)
     best = {k: best_trial(trials, k) for k in budget.losses}
     reruns = {k: rerun(budget, b, runs_dir) for k, b in best.items() if b is not None}
-    real_fds = [t["real_fd"] for t in trials if t.get("real_fd") is not None]
+    # Real images against the test reference, as the reported FDs (the search's FDs are against
+    # training images, which the real sample is drawn from).
+    real_fds = [r["real_fd"] for r in reruns.values() if r.get("real_fd") is not None]
     results = {
         "budget": dataclasses.asdict(budget), "search_seed": SEARCH_SEED,
         "feature_net": feature_net_info(shared_cfg["eval"]["feature_net"]),
         "eval": {"metric": "eval/fd", "samples": budget.eval_samples,
                  "reference_samples": budget.reference_samples,
-                 "reference_split": shared_cfg["eval"]["reference_split"]},
+                 "reference_split": runner.make_cfg(budget.overrides_for(rerun=True))["eval"][
+                     "reference_split"],
+                 "search_reference_split": shared_cfg["eval"]["reference_split"]},
         "real_fd": real_fds[0] if real_fds else None,
         "trials": trials,
         "best": {k: b and {"trial": b["trial"], "fd": b["fd"], "settings": searched(b)}

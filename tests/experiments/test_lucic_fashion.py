@@ -142,9 +142,6 @@ def reference_images(cfg) -> tuple[str, set[int]]:
     return cfg["eval"]["reference_split"], set(range(int(cfg["eval"]["reference_samples"])))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 21: the search picks each loss's best setting by FD "
-                   "against the same test images its seed reruns are reported on (selection on "
-                   "test data); the study needs a held-out reference for the search")
 @pytest.mark.parametrize("name", sorted(BUDGETS))
 def test_the_search_selects_on_images_the_reported_fds_never_use(name):
     # Catches model selection on the test set: the FD the search ranks trials by and the FD the
