@@ -56,7 +56,6 @@ def test_a_table_run_logs_quality_efficacy_and_privacy(table_run):
     assert reference["eval/column_shapes"] > 0.85
     assert metrics["eval/quality"] < reference["eval/quality"] - 0.1
     assert metrics["eval/dcr_synthetic_median"] > 10 * metrics["eval/dcr_holdout_median"]
-    assert metrics["eval/dcr_holdout_median"] == reference["eval/dcr_holdout_median"]
 
 
 def test_sampling_a_table_keeps_the_columns_and_guarantees_the_condition(table_run, tmp_path):
