@@ -2,6 +2,7 @@
 
     python scripts/bench_step.py                         # DCGAN, batch 64, Fashion-MNIST, CPU
     python scripts/bench_step.py --torch                 # plus the eager PyTorch twin, side by side
+    python scripts/bench_step.py --torch --torch-device cuda  # the twin on the GPU too
     python scripts/bench_step.py model=mlp data=ring trainer.batch_size=256
     python scripts/bench_step.py --vmap-one              # the step vmapped over a population of one
 
@@ -61,6 +62,8 @@ def main() -> None:
     p.add_argument("--calls", type=int, default=3, help="timed calls")
     p.add_argument("--rounds", type=int, default=3, help="alternating timing rounds (median)")
     p.add_argument("--torch", action="store_true", help="also time the eager PyTorch twin (DCGAN only)")
+    p.add_argument("--torch-device", default="cpu",
+                   help="where the PyTorch twin runs: cpu (default) or cuda")
     p.add_argument("--vmap-one", action="store_true",
                    help="time the step vmapped over a population axis of size 1")
     args = p.parse_args()
@@ -81,7 +84,7 @@ def main() -> None:
         if cfg["model"]["name"] != "dcgan" or cfg["data"]["name"] != "fashion_mnist":
             raise SystemExit("--torch compares the default DCGAN on Fashion-MNIST only")
         images, _ = fashion_mnist.load_numpy("train", cfg["data"]["root"])
-        torch_step = torch_dcgan.make_step(images, batch)
+        torch_step = torch_dcgan.make_step(images, batch, device=args.torch_device)
         torch_dcgan.time_steps(torch_step, 3)  # warm-up
         run_torch = lambda: torch_dcgan.time_steps(torch_step, args.chunk * args.calls)  # noqa: E731
     # Alternate the two so that both see the same machine load; report medians.
@@ -95,7 +98,9 @@ def main() -> None:
           f"({sec * 1e3:.1f} ms/step, median of {args.rounds}), compile {compile_s:.1f} s", flush=True)
     if run_torch:
         tsec = float(np.median(torch_times))
-        print(f"pytorch eager {torch.__version__} batch {batch} ({torch.get_num_threads()} threads): "
+        on = (torch.cuda.get_device_name() if args.torch_device.startswith("cuda")
+              else f"{torch.get_num_threads()} threads")
+        print(f"pytorch eager {torch.__version__} batch {batch} ({on}): "
               f"{batch / tsec:.0f} images/s ({tsec * 1e3:.1f} ms/step, median of {args.rounds}); "
               f"gan_jax / pytorch = {tsec / sec:.2f}x", flush=True)
 

@@ -2,7 +2,7 @@
 
 Same networks as gan_jax.models.dcgan (Lucic et al.'s InfoGAN-style DCGAN for 28x28x1), same
 Adam settings, same non-saturating loss, one D and one G update per step, batches drawn by
-index from the uint8 training set held in memory.
+index from the uint8 training set held in memory (on `device`: "cpu", or "cuda" for the GPU).
 """
 
 from __future__ import annotations
@@ -34,23 +34,24 @@ def discriminator(width=64, fc_width=1024):
     )
 
 
-def make_step(images_uint8: np.ndarray, batch_size=64, latent_dim=64):
-    """A `step()` closure: one D and one G update on a fresh batch (state kept inside)."""
+def make_step(images_uint8: np.ndarray, batch_size=64, latent_dim=64, device="cpu"):
+    """A `step()` closure: one D and one G update on a fresh batch (state kept inside), with
+    the networks, optimiser state and training set on `device`."""
     torch.manual_seed(0)
-    G, D = generator(latent_dim), discriminator()
+    G, D = generator(latent_dim).to(device), discriminator().to(device)
     opt_g = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
-    data = torch.from_numpy(np.array(images_uint8).reshape(-1, 1, 28, 28))
+    data = torch.from_numpy(np.array(images_uint8).reshape(-1, 1, 28, 28)).to(device)
 
     def step():
-        real = data[torch.randint(0, len(data), (batch_size,))].float() / 255.0
-        z = torch.rand(batch_size, latent_dim) * 2 - 1
+        real = data[torch.randint(0, len(data), (batch_size,), device=device)].float() / 255.0
+        z = torch.rand(batch_size, latent_dim, device=device) * 2 - 1
         fake = G(z)
         d_loss = (F.softplus(-D(real)).mean() + F.softplus(D(fake.detach())).mean())
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         opt_d.step()
-        z = torch.rand(batch_size, latent_dim) * 2 - 1
+        z = torch.rand(batch_size, latent_dim, device=device) * 2 - 1
         g_loss = F.softplus(-D(G(z))).mean()
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
@@ -60,8 +61,11 @@ def make_step(images_uint8: np.ndarray, batch_size=64, latent_dim=64):
 
 
 def time_steps(step, n: int) -> float:
-    """Seconds per step over n steps."""
+    """Seconds per step over n steps (on a GPU, until its queued work has finished)."""
+    sync = torch.cuda.synchronize if torch.cuda.is_initialized() else (lambda: None)
+    sync()
     start = time.perf_counter()
     for _ in range(n):
         step()
+    sync()
     return (time.perf_counter() - start) / n
