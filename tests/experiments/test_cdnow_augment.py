@@ -108,3 +108,23 @@ def test_constrained_scores_under_other_rules_are_never_pooled():
         assert set(kept) == {"real", "gan_jax_x1"}
     # quality.py's cached constrained tables are named by their rules
     assert rules_tag(parse(now)) != rules_tag(parse(now[:1]))
+
+
+def test_ctgan_scores_are_reused_only_from_a_record_of_the_same_rows(monkeypatch):
+    # Catches CTGAN scores copied into a cell whose data differ (another split, subset or
+    # classifier seed): the real-only scores, a deterministic function of those, must be equal.
+    real = {"roc_auc": 0.7, "pr_auc": 0.5, "train_rows": 250}
+    old = {"n": 250, "seed": 1, "scores": {"real": real, "ctgan_x1": {"roc_auc": 0.71}},
+           "ctgan": {"epochs": 1000}}
+
+    def git_show(cmd, **kw):
+        assert cmd[:2] == ["git", "show"] and cmd[2].endswith("results_cache/cpu/n250_seed1.json")
+        return subprocess.CompletedProcess(cmd, 0, json.dumps(old), "")
+
+    monkeypatch.setattr(run.subprocess, "run", git_show)
+    same = {"n": 250, "seed": 1, "scores": {"real": dict(real)}, "ctgan": None}
+    assert run.reuse_ctgan(same, "abc123", "cpu")
+    assert same["scores"]["ctgan_x1"] == {"roc_auc": 0.71} and same["ctgan"]["reused_from"] == "abc123"
+    other = {"n": 250, "seed": 1, "scores": {"real": {**real, "roc_auc": 0.69}}, "ctgan": None}
+    assert not run.reuse_ctgan(other, "abc123", "cpu")
+    assert "ctgan_x1" not in other["scores"] and other["ctgan"] is None
