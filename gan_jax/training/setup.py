@@ -181,7 +181,7 @@ def assemble(cfg: Any, data: Dataset, shard_batch: Callable | None = None,
     pieces = mitigations.build(selected, data, batch_size)
     extra, clip = loss_pieces(cfg["loss"], selected)
     pieces += extra
-    if gan.discriminator.conditioning == "acgan":
+    if getattr(gan.discriminator, "conditioning", None) == "acgan":  # a Critic's head
         pieces += (build_acgan(number(cfg["model"]["acgan_weight"])),)
     if cfg["model"]["name"] in MODEL_TERMS:
         pieces += MODEL_TERMS[cfg["model"]["name"]](cfg["model"], gan, data)
