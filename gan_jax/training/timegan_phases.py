@@ -80,13 +80,13 @@ def build(cfg: Any, gan: GAN, sample: Callable, g_opt: optax.GradientTransformat
     def autoencoder_loss(er, g_params, x):
         p = {**g_params, **er}
         mse = tg.reconstruction(x, net(p, tg.TimeGAN.recover, net(p, tg.TimeGAN.embed, x)))
-        return 10 * jnp.sqrt(mse), {"autoencoder/rmse": jnp.sqrt(mse)}
+        return 10 * tg.root(mse), {"autoencoder/rmse": tg.root(mse)}
 
     def supervised_loss(gs, g_params, x):
         p = {**g_params, **gs}
         h = net(p, tg.TimeGAN.embed, x)
         mse = tg.supervised(h, net(p, tg.TimeGAN.supervise, h))
-        return mse, {"supervised/rmse": jnp.sqrt(mse)}
+        return mse, {"supervised/rmse": tg.root(mse)}
 
     def autoencoder_step(state: GANState, data):
         x = real_batch(data, jax.random.fold_in(state.key, state.step))
@@ -109,16 +109,16 @@ def build(cfg: Any, gan: GAN, sample: Callable, g_opt: optax.GradientTransformat
         adversarial = loss.g_loss(unused, y_fake) + gamma * loss.g_loss(unused, y_fake_e)
         sup = tg.supervised(h, net(p, tg.TimeGAN.supervise, h))
         mom = tg.moments(x, x_hat)
-        value = adversarial + 100 * jnp.sqrt(sup) + 100 * mom
+        value = adversarial + 100 * tg.root(sup) + 100 * mom
         return value, {"g/loss": value, "g/adversarial": adversarial,
-                       "g/supervised_rmse": jnp.sqrt(sup), "g/moments": mom}
+                       "g/supervised_rmse": tg.root(sup), "g/moments": mom}
 
     def embedder_loss(er, g_params, x):
         p = {**g_params, **er}
         h = net(p, tg.TimeGAN.embed, x)
         mse = tg.reconstruction(x, net(p, tg.TimeGAN.recover, h))
         sup = tg.supervised(h, net(p, tg.TimeGAN.supervise, h))
-        return 10 * jnp.sqrt(mse) + 0.1 * sup, {"embedder/rmse": jnp.sqrt(mse)}
+        return 10 * tg.root(mse) + 0.1 * sup, {"embedder/rmse": tg.root(mse)}
 
     def critic_loss(d_params, g_params, x, z):
         h = net(g_params, tg.TimeGAN.embed, x)
