@@ -4,7 +4,9 @@ import jax
 import numpy as np
 import pytest
 
+from gan_jax.errors import ConfigError
 from gan_jax.training import phases as phases_lib
+from gan_jax.training import population as population_lib
 from gan_jax.training import setup as setup_lib
 from gan_jax.training.checkpoint import Checkpoints
 from gan_jax.training.loop import Run, train
@@ -80,3 +82,26 @@ def test_a_run_resumed_inside_a_phase_equals_the_straight_run(tmp_path):
     assert int(a.step) == int(b.step) == 8 and len(leaves_a) == len(leaves_b)
     for x, y in zip(leaves_a, leaves_b):
         assert np.array_equal(np.asarray(x), np.asarray(y))  # bit for bit
+
+
+def test_a_population_trains_every_phase_member_by_member(tmp_path):
+    # Catches: a population that runs the plain step, or one phase for all, instead of its
+    # members' phase steps; its member 0 follows the single run of the same seed.
+    cfg = make_cfg(TINY_SERIES + ["trainer.population=2", "seed=[0,1]"])
+    population = population_lib.build(cfg)
+    single = setup_lib.build(make_cfg(TINY_SERIES))
+    assert [p.name for p in population.schedule()] == ["autoencoder", "supervised", "joint"]
+    state, one = population.init_state(), single.init_state()
+    for t in range(5):  # 2 autoencoder, 2 supervised, 1 joint
+        i = phases_lib.phase_at(population.schedule(), t)
+        state, metrics = jax.jit(population.schedule()[i].step)(state, population.data.arrays)
+        one, _ = jax.jit(single.schedule()[i].step)(one, single.data.arrays)
+    assert metrics["d/loss"].shape == (2,)
+    for a, b in zip(jax.tree_util.tree_leaves(state.g_params), jax.tree_util.tree_leaves(one.g_params)):
+        np.testing.assert_allclose(np.asarray(a)[0], np.asarray(b), rtol=1e-4, atol=1e-6)
+
+
+def test_phase_lengths_cannot_vary_within_a_population():
+    with pytest.raises(ConfigError, match="structural"):
+        population_lib.build(make_cfg(TINY_SERIES + ["trainer.population=2",
+                                                     "model.autoencoder_steps=[2,3]"]))
