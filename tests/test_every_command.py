@@ -146,7 +146,8 @@ EXPECTED = {
     ("series", "train"): Does(check=trained),
     ("series", "sample"): Does(("n=4",), wrote(
         "samples/step10_n4.npy", lambda p: np.load(p).shape == (4, 6, 3) or pytest.fail())),
-    ("series", "evaluate"): Refuses((), "data=sines has no evaluation metrics"),
+    ("series", "evaluate"): (Does(("samples=12",), evaluated_on(12, "discriminative_heldout")),
+                             Refuses(("samples=4",), "ask for at least 10")),
     ("series", "recommend"): NOT_A_RECOMMENDER,
     ("series", "detect"): NOT_ONE_CATEGORY,
     ("series", "score"): NO_DETECTOR,

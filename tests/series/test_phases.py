@@ -47,8 +47,8 @@ def test_the_loop_cuts_chunks_at_phase_ends(tmp_path, monkeypatch):
     # Catches: a chunk of compiled steps that runs into the next phase with the previous
     # phase's step.
     cfg = make_cfg(TINY_SERIES + ["trainer.steps=9", "trainer.log_every=3", "trainer.sample_every=3",
-                                  "trainer.eval_every=3", "trainer.checkpoint_every=9",
-                                  "trainer.progress=false"])
+                                  "trainer.eval_every=9", "trainer.checkpoint_every=9",
+                                  "trainer.eval_samples=20", "trainer.progress=false"])
     calls = []
     chunk_fn = Run.chunk_fn
     monkeypatch.setattr(Run, "chunk_fn", lambda self, n, phase=0: calls.append((phase, n))
@@ -68,8 +68,9 @@ def final_state(cfg, run_dir):
 def test_a_run_resumed_inside_a_phase_equals_the_straight_run(tmp_path):
     # Catches: state a phase needs that is not in the checkpoint (an optimizer slot), or a
     # resumed run that picks its phase from where it restarted rather than from the step.
-    base = TINY_SERIES + ["trainer.log_every=4", "trainer.sample_every=4", "trainer.eval_every=4",
-                          "trainer.checkpoint_every=4", "trainer.progress=false"]
+    base = TINY_SERIES + ["trainer.log_every=4", "trainer.sample_every=4", "trainer.eval_every=8",
+                          "trainer.checkpoint_every=4", "trainer.eval_samples=20",
+                          "trainer.progress=false"]
     straight = make_cfg(base + ["trainer.steps=8"])
     train(straight, tmp_path / "straight")
     # Stops in the supervised phase (step 3 of 2 + 2), resumes across the joint phase's start.

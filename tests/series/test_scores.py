@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 from gan_jax.data import sines
+from gan_jax.errors import ConfigError
 from gan_jax.metrics import series
+from gan_jax.metrics.evaluator import SeriesEvaluator
 
 KEY = jax.random.PRNGKey(0)
 
@@ -45,3 +47,20 @@ def test_the_authors_split_keeps_every_sequence_once():
     tr, tf, te, tfe = series.authors_split(KEY, x, x + 100)
     assert tr.shape[0] == tf.shape[0] == 8 and te.shape[0] == tfe.shape[0] == 2
     assert sorted(np.concatenate([tr, te]).ravel().tolist()) == list(range(10))
+
+
+def test_the_evaluator_scores_samples_in_the_data_units_both_ways():
+    # Catches: samples scored in the model's [0, 1] scale against real sequences in the data's
+    # units (every score would flag the scaling, not the generator).
+    data = sines.build(num_sequences=400, seq_len=8, features=3, heldout=100, seed=0)
+    evaluator = SeriesEvaluator(data, seed=0, iterations=(1000, 300))
+    scaled = np.asarray(data.arrays["x"][:200])  # what a perfect generator outputs
+    scores = evaluator(scaled)
+    assert set(scores) == {"discriminative", "discriminative_heldout", "predictive",
+                           "predictive_heldout"}
+    assert scores["discriminative"] < 0.15 and scores["discriminative_heldout"] < 0.15
+    unscaled = evaluator.score(scaled)  # the same sequences read as if already in data units
+    assert unscaled["discriminative"] > 0.3  # measured 0.05 / 0.0 scaled, 0.5 / 0.5 not
+    assert unscaled["predictive"] > 2 * scores["predictive"]  # measured 0.05 against 0.21
+    with pytest.raises(ConfigError, match="at least 10"):
+        evaluator(scaled[:5])
