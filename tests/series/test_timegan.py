@@ -1,6 +1,5 @@
 """TimeGAN's losses on cases with a known answer, and one jitted step of each phase."""
 
-import dataclasses
 
 import jax
 import jax.numpy as jnp
