@@ -279,6 +279,13 @@ def train(cfg: dict, run_dir: str | pathlib.Path, on_valid: Callable[[], None] |
     if step >= total:
         raise ConfigError(f"{run.dir} is already at step {step} >= trainer.steps={total}; "
                           f"raise trainer.steps to train further.")
+    skipped = phases_lib.unreached(run.phases, total)
+    if skipped:  # e.g. TimeGAN's joint phase: G would never be trained adversarially
+        first = phases_lib.starts(run.phases)[len(run.phases) - len(skipped)]
+        which = (f"the {skipped[0]} phase, which starts" if len(skipped) == 1 else
+                 f"the {', '.join(skipped[:-1])} and {skipped[-1]} phases, which start")
+        _warn(f"trainer.steps={total} ends before {which} at step {first}; raise trainer.steps "
+              f"(now, or later with trainer.resume=true) to train them.")
     start_step, start_time = step, time.perf_counter()
     summary: dict[str, Any] = {"status": "running", "run_dir": str(run.dir)}
     final: list[dict[str, float]] = [{} for _ in range(run.size)]  # per member

@@ -54,3 +54,8 @@ def steps_left_in_phase(phases: Sequence[Phase], t: int) -> int | None:
     """Steps from t to the end of t's phase; None in the last phase (it ends with the run)."""
     i = phase_at(phases, t)
     return None if i == len(phases) - 1 else starts(phases)[i + 1] - t
+
+
+def unreached(phases: Sequence[Phase], total: int) -> list[str]:
+    """The names of the phases a run of `total` steps never starts."""
+    return [p.name for p, s in zip(phases, starts(phases)) if s >= total]

@@ -22,6 +22,7 @@ def test_the_phase_of_a_step_is_fixed_by_the_declared_lengths():
     assert phases_lib.starts(SCHEDULE) == [0, 3, 5]
     assert [phases_lib.phase_at(SCHEDULE, t) for t in range(8)] == [0, 0, 0, 1, 1, 2, 2, 2]
     assert [phases_lib.steps_left_in_phase(SCHEDULE, t) for t in range(7)] == [3, 2, 1, 2, 1, None, None]
+    assert phases_lib.unreached(SCHEDULE, 5) == ["c"] and phases_lib.unreached(SCHEDULE, 6) == []
     with pytest.raises(ValueError, match="runs until the end"):
         phases_lib.check((Phase("a", 3, None), Phase("b", 2, None)))
     with pytest.raises(ValueError, match="positive length"):
@@ -65,7 +66,7 @@ def final_state(cfg, run_dir):
     return state
 
 
-def test_a_run_resumed_inside_a_phase_equals_the_straight_run(tmp_path):
+def test_a_run_resumed_inside_a_phase_equals_the_straight_run(tmp_path, capsys):
     # Catches: state a phase needs that is not in the checkpoint (an optimizer slot), or a
     # resumed run that picks its phase from where it restarted rather than from the step.
     base = TINY_SERIES + ["trainer.log_every=4", "trainer.sample_every=4", "trainer.eval_every=8",
@@ -75,6 +76,8 @@ def test_a_run_resumed_inside_a_phase_equals_the_straight_run(tmp_path):
     train(straight, tmp_path / "straight")
     # Stops in the supervised phase (step 3 of 2 + 2), resumes across the joint phase's start.
     train(make_cfg(base + ["trainer.steps=3"]), tmp_path / "split")
+    assert ("warning: trainer.steps=3 ends before the joint phase, which starts at step 4"
+            in capsys.readouterr().err)
     summary = train(make_cfg(base + ["trainer.steps=8", "trainer.resume=true"]), tmp_path / "split")
     assert summary["status"] == "completed" and summary["step"] == 8
     assert "d/loss" in summary["metrics"]  # the last chunk ran the joint phase
