@@ -7,6 +7,7 @@
     python -m gan_jax.sample run_dir=runs/cdnow n=10000                 # a synthetic table (CSV)
     python -m gan_jax.sample run_dir=runs/cdnow n=1000 condition=repurchase=1 format=parquet
     python -m gan_jax.sample run_dir=runs/cdnow n=1000 constraints=false  # ignore data.constraints
+    python -m gan_jax.sample run_dir=runs/timegan n=1000                # sequences [n, T, F] (.npy)
 
 Options: n, category (a class name, an index, or `all` for n per category; conditional runs), seed,
 step (checkpoint; the latest by default), ema (use the EMA generator when the run has one), interpolate, steps
@@ -105,6 +106,8 @@ def sample(cfg: SampleConfig) -> dict:
     state = run.member(cfg.member or 0)
     if data.table is not None:
         return sample_table(cfg, gan, data.table, state, run_dir)
+    if data.series is not None:
+        return sample_series(cfg, gan, data.series, state, run_dir)
     if gan.pairing is not None:  # G answers given examples (a user's history, a photo)
         raise ConfigError(answers_only(run_dir, run.cfg["model"]["name"]))
     if cfg.format not in (None, "png") or cfg.condition is not None or not cfg.constraints:
@@ -239,6 +242,23 @@ def sample_table(cfg: SampleConfig, gan, table, state, run_dir: pathlib.Path) ->
         rows.to_parquet(tmp, index=False)
     tmp.replace(out)
     return {fmt: str(out)}
+
+
+def sample_series(cfg: SampleConfig, gan, series, state, run_dir: pathlib.Path) -> dict:
+    """n synthetic sequences [n, steps, features] in the data's units, written as .npy."""
+    if cfg.interpolate or cfg.category is not None or cfg.condition is not None:
+        raise ConfigError("interpolate=, category= and condition= do not apply to a sequence run; "
+                          "it writes n sequences as .npy (n=, seed=, step=, out=).")
+    if cfg.format not in (None, "npy"):
+        raise ConfigError(f"format={cfg.format}: a sequence run writes .npy; drop format=.")
+    z = gan.sample_latent(jax.random.PRNGKey(cfg.seed), cfg.n)
+    generate_fn = jax.jit(lambda s, z, y: generate(gan, s, z, y, cfg.ema))
+    x = series.unscale(in_chunks(lambda z, y: generate_fn(state, z, y), z))
+    name = f"step{int(state.step)}_n{cfg.n}" + (f"_member{cfg.member}" if cfg.member is not None else "")
+    out = pathlib.Path(cfg.out) if cfg.out else run_dir / "samples" / f"{name}.npy"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.save(out, x)
+    return {"npy": str(out)}
 
 
 def main(argv: list[str] | None = None) -> int:

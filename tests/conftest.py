@@ -24,6 +24,10 @@ CONF = ROOT / "conf"
 TINY_DCGAN = ["model=dcgan", "model.width=8", "model.fc_width=32", "trainer.batch_size=16"]
 TINY_RING = ["model=mlp", "data=ring", "model.g_hidden=[32,32]", "model.d_hidden=[32,32]",
              "model.latent_dim=8", "data.num_points=2000", "trainer.batch_size=32"]
+# TimeGAN on a few short sine sequences: 2 autoencoder steps, 2 supervised, then joint.
+TINY_SERIES = ["data=sines", "model=timegan", "data.num_sequences=64", "data.heldout=16",
+               "data.seq_len=6", "data.features=3", "model.hidden_dim=4", "model.num_layers=2",
+               "model.autoencoder_steps=2", "model.supervised_steps=2", "trainer.batch_size=8"]
 # Log, sample, evaluate and checkpoint often enough that short runs exercise every path.
 SCHEDULE = ["trainer.log_every=250", "trainer.sample_every=500", "trainer.eval_every=1000",
             "trainer.checkpoint_every=500", "trainer.eval_samples=200", "trainer.progress=false"]

@@ -24,8 +24,8 @@ import numpy as np
 import pytest
 
 from gan_jax import models
-from tests.conftest import (ROOT, TINY_CFGAN, TINY_DCGAN, write_fake_cdnow, write_fake_fashion_mnist,
-                            write_fake_movielens)
+from tests.conftest import (ROOT, TINY_CFGAN, TINY_DCGAN, TINY_SERIES, write_fake_cdnow,
+                            write_fake_fashion_mnist, write_fake_movielens)
 
 COMMANDS = ("train", "sample", "evaluate", "recommend", "detect", "score")
 # Ten steps, every output (sample grid, evaluation, checkpoint) written once at the end.
@@ -53,6 +53,8 @@ FAMILIES = {
         "model=ganomaly", "model.width=4", "model.fc_width=16", "model.latent_dim=8",
         "trainer.batch_size=8", f"data.root={write_fake_fashion_mnist(d / 'fmnist')}",
         "data.category=3"]),
+    # Ten steps cross both phase boundaries (autoencoder 2, supervised 2, joint 6).
+    "series": Family(("timegan",), lambda d: TINY_SERIES),
 }
 
 
@@ -141,6 +143,14 @@ EXPECTED = {
                             Refuses(("detector.name=fanogan",), "use detector.name=ganomaly")),
     ("anomaly", "score"): Does(("images={images}",), wrote("detector/ganomaly/scores_member0.csv", rows(3)),
                                first=("detect", (), "detector/ganomaly/results.json")),
+    ("series", "train"): Does(check=trained),
+    ("series", "sample"): Does(("n=4",), wrote(
+        "samples/step10_n4.npy", lambda p: np.load(p).shape == (4, 6, 3) or pytest.fail())),
+    ("series", "evaluate"): (Does(("samples=12",), evaluated_on(12, "discriminative_heldout")),
+                             Refuses(("samples=4",), "ask for at least 10")),
+    ("series", "recommend"): NOT_A_RECOMMENDER,
+    ("series", "detect"): NOT_ONE_CATEGORY,
+    ("series", "score"): NO_DETECTOR,
 }
 
 

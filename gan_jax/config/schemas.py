@@ -69,6 +69,16 @@ class Mixture:
 
 
 @dataclass
+class Sines:
+    name: str = setting()
+    num_sequences: int = setting(at_least(2))
+    seq_len: int = setting(at_least(2), "the supervisor predicts the next step")
+    features: int = setting(positive)
+    heldout: int = setting(positive)
+    seed: int = setting(non_negative)
+
+
+@dataclass
 class MovieLens:
     name: str = setting()
     root: Optional[str] = setting()
@@ -194,6 +204,19 @@ class GANomaly:
     fc_width: int = setting(positive)
     contextual_weight: float = setting(non_negative)
     encoder_weight: float = setting(non_negative)
+
+
+@dataclass
+class TimeGAN:
+    name: str = setting()
+    cell: str = setting(one_of("gru", "lstm"))
+    hidden_dim: int = setting(positive)
+    num_layers: int = setting(at_least(2), "the supervisor has num_layers - 1 layers")
+    z_dim: Optional[int] = setting(positive)
+    gamma: float = setting(non_negative)
+    d_threshold: float = setting(non_negative)
+    autoencoder_steps: int = setting(positive)
+    supervised_steps: int = setting(positive)
 
 
 # ---- loss: adversarial losses (gan_jax/losses.py) ----
@@ -372,9 +395,9 @@ SELECTED_BY_NAME = {
     "data": {"fashion_mnist": FashionMNIST, "stacked_fashion_mnist": StackedFashionMNIST,
              "ring": Mixture, "grid": Mixture, "image_folder": ImageFolder,
              "movielens_100k": MovieLens, "cdnow": CDNOW, "adult": Adult,
-             "table": Table},
+             "table": Table, "sines": Sines},
     "model": {"dcgan": DCGAN, "mlp": MLP, "resnet": ResNet, "cfgan": CFGAN,
-              "ganomaly": GANomaly, "tabular": Tabular},
+              "ganomaly": GANomaly, "tabular": Tabular, "timegan": TimeGAN},
     "loss": {**{name: Loss for name in LOSSES}, "wasserstein": Wasserstein, "wgan_gp": WGANGP},
     "optim": {"adam": Adam, "rmsprop": RMSProp, "sgd": SGD},
 }

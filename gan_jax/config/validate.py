@@ -127,16 +127,18 @@ def validate(cfg: Mapping) -> None:
     _check_schedule(cfg["trainer"])
     _check_parallel(cfg["trainer"])
     _check_model_fits_data(cfg["model"]["name"], cfg["data"])
+    if cfg["model"]["name"] in PHASED:
+        _check_phased(cfg)
 
 
 # What each data option holds, and which kinds each model trains on: a pair that does not fit is
 # refused here, before any data is read, rather than failing at the first evaluation.
 DATA_KINDS = {"fashion_mnist": "images", "stacked_fashion_mnist": "images", "image_folder": "images",
               "ring": "2D points", "grid": "2D points", "movielens_100k": "interaction data",
-              "cdnow": "a table", "adult": "a table", "table": "a table"}
+              "cdnow": "a table", "adult": "a table", "table": "a table", "sines": "sequences"}
 MODEL_KINDS = {"dcgan": ("images",), "resnet": ("images",), "ganomaly": ("images",),
                "mlp": ("images", "2D points", "a table"), "cfgan": ("interaction data",),
-               "tabular": ("a table",)}
+               "tabular": ("a table",), "timegan": ("sequences",)}
 # Models whose G and D take category labels (data.conditional=true).
 LABEL_CONDITIONED = ("dcgan", "mlp", "resnet")
 
@@ -154,6 +156,33 @@ def _check_model_fits_data(model: str, data: Mapping) -> None:
                           f"categories (models that can: {', '.join(LABEL_CONDITIONED)}); drop "
                           f"data.conditional" + (", and learn one category as normal with "
                                                  "data.category=c." if model == "ganomaly" else "."))
+
+
+# Models that train in phases of their own steps (`training.setup.MODEL_PHASES`): the plain
+# step's switches that their steps do not read are refused rather than ignored.
+PHASED = ("timegan",)
+# Their D loss sums cross-entropies (TimeGAN's BCE of real, h^ and e^), defined for these losses.
+CROSS_ENTROPY_LOSSES = ("non_saturating", "minimax")
+
+
+def _check_phased(cfg: Mapping) -> None:
+    model, optim = cfg["model"]["name"], cfg["optim"]
+    problems = []
+    if cfg["loss"]["name"] not in CROSS_ENTROPY_LOSSES:
+        problems.append(f"loss={cfg['loss']['name']} (its D loss is a sum of cross-entropies: use "
+                        f"loss={' or loss='.join(CROSS_ENTROPY_LOSSES)})")
+    if cfg["mitigation"]:
+        problems.append(f"mitigation={','.join(cfg['mitigation'])} (drop it)")
+    if optim["n_critic"] != 1:
+        problems.append(f"optim.n_critic={optim['n_critic']} (D updates once per joint step: "
+                        f"set optim.n_critic=1)")
+    if optim["ema_decay"] != 0:
+        problems.append(f"optim.ema_decay={optim['ema_decay']} (set optim.ema_decay=0)")
+    if cfg["trainer"]["parallel"] == "pmap":
+        problems.append("trainer.parallel=pmap (use trainer.parallel=none or data)")
+    if problems:
+        raise ConfigError(f"model={model} trains in phases of its own steps, which do not apply "
+                          f"{problems[0].split(' (')[0]}: {problems[0].split(' (', 1)[1][:-1]}.")
 
 
 def _check_parallel(t: Mapping) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from gan_jax.data import (adult, cdnow, fashion_mnist, image_folder, mixtures, movielens,
+from gan_jax.data import (adult, cdnow, fashion_mnist, image_folder, mixtures, movielens, sines,
                           stacked_fashion_mnist, table_files, tabular)
 from gan_jax.data.spec import Dataset, with_category_index
 from gan_jax.errors import ConfigError
@@ -19,6 +19,8 @@ BUILDERS: dict[str, Callable[[Any], Dataset]] = {
         c["split"], c["root"], bool(c["download"]), int(c["num_points"]), int(c["seed"])),
     "ring": lambda c: mixtures.build("ring", int(c["num_points"]), int(c["seed"])),
     "grid": lambda c: mixtures.build("grid", int(c["num_points"]), int(c["seed"])),
+    "sines": lambda c: sines.build(int(c["num_sequences"]), int(c["seq_len"]), int(c["features"]),
+                                   int(c["heldout"]), int(c["seed"])),
     "image_folder": lambda c: image_folder.build(c["root"], c["resolution"], c["channels"],
                                                  c["cache_dir"]),
     "movielens_100k": lambda c: movielens.build(

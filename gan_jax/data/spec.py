@@ -33,6 +33,8 @@ class Dataset:
       against (`gan_jax.data.movielens.Interactions`), kept on the host; else None.
     table: for customer tables, the transform, training and held-out rows and condition options
       (`gan_jax.data.tabular.Table`), kept on the host; else None.
+    series: for sequences, the training and held-out sequences and their scaling
+      (`gan_jax.data.sines.Series`), kept on the host; else None.
     """
 
     name: str
@@ -46,6 +48,7 @@ class Dataset:
     interactions: Any = None
     take: Callable[[Any, jax.Array], tuple[jax.Array, jax.Array]] | None = None
     table: Any = None
+    series: Any = None
 
     @property
     def num_examples(self) -> int:

@@ -11,6 +11,9 @@ every user's item scores, ranked with training items excluded: P/R/NDCG/MRR at 5
 the held-out interactions (`metrics.ranking`); `reference` is the most-popular recommender.
 Tables (CDNOW, a user's table): quality, machine-learning efficacy and privacy distance of a
 decoded synthetic table (`TableEvaluator`); `reference` puts real held-out rows in its place.
+Sequences (sines): TimeGAN's discriminative and predictive scores (`metrics.series`), as the
+authors' code computes them (against the training sequences) and against held-out ones;
+`reference` puts real training sequences in the synthetic ones' place (the paper's "real data" row).
 Other data (a user's photos, `image_folder`): no evaluator (`build` returns None), since the
 domain CNN only knows 28x28 grey Fashion-MNIST; runs train and sample, without `eval/*` metrics.
 
@@ -28,7 +31,9 @@ import numpy as np
 
 from gan_jax.data import fashion_mnist, stacked_fashion_mnist
 from gan_jax.data.spec import Dataset
-from gan_jax.metrics import classifier, feature_net, frechet, kid, manifold, ranking, stacked, tabular
+from gan_jax.errors import ConfigError
+from gan_jax.metrics import (classifier, feature_net, frechet, kid, manifold, ranking, series,
+                             stacked, tabular)
 from gan_jax.metrics.mixtures import mode_metrics
 
 class MixtureEvaluator:
@@ -179,6 +184,51 @@ class StackedEvaluator:
         return self(np.asarray(x, np.float32) / 255.0)
 
 
+class SeriesEvaluator:
+    """TimeGAN's two scores of n synthetic sequences (model outputs, mapped to the data's units),
+    each the authors' way and on held-out real sequences:
+      discriminative          real training vs synthetic sequences, each split 80/20 (the authors')
+      discriminative_heldout  trained on real training vs 80% of the synthetic, tested on as many
+                              held-out real sequences as the other 20%
+      predictive              trained on the synthetic, MAE on every real training sequence (the
+                              authors')
+      predictive_heldout      the same predictor's MAE on the held-out real sequences
+    The classifiers train for the authors' 2,000 and 5,000 iterations, with keys from eval.seed."""
+
+    reference_is = "real training sequences"
+
+    def __init__(self, data: Dataset, seed: int, iterations: tuple[int, int] = (2000, 5000)):
+        self.series, self.seed, self.iterations = data.series, seed, iterations
+
+    def __call__(self, samples) -> dict[str, float]:
+        return self.score(self.series.unscale(samples))
+
+    def score(self, synthetic: np.ndarray) -> dict[str, float]:
+        s, (d_iters, p_iters) = self.series, self.iterations
+        if len(synthetic) < 10:
+            raise ConfigError(f"TimeGAN's scores split {len(synthetic)} synthetic sequences 80/20; "
+                              f"ask for at least 10 (trainer.eval_samples, or samples=).")
+        key = jax.random.PRNGKey(self.seed)
+        kd, kh, kp = jax.random.split(key, 3)
+        # The authors compare as many real sequences as synthetic ones.
+        real = s.train[np.random.default_rng(self.seed).permutation(len(s.train))[:len(synthetic)]]
+        train_real, train_fake, test_real, test_fake = series.authors_split(kd, real, synthetic)
+        heldout = s.heldout[:len(test_fake)]
+        predictive, predictive_heldout = series.predictive_scores(kp, synthetic, (s.train, s.heldout),
+                                                                  iterations=p_iters)
+        return {
+            "discriminative": float(series.discriminative_score(
+                kd, train_real, train_fake, test_real, test_fake, iterations=d_iters)),
+            "discriminative_heldout": float(series.discriminative_score(
+                kh, s.train, train_fake, heldout, test_fake[:len(heldout)], iterations=d_iters)),
+            "predictive": float(predictive), "predictive_heldout": float(predictive_heldout),
+        }
+
+    def reference(self, n: int) -> dict[str, float]:
+        rng = np.random.default_rng(self.seed + 1)
+        return self.score(self.series.train[rng.permutation(len(self.series.train))[:n]])
+
+
 def build(cfg: Any, data_cfg: Any, data: Dataset):
     """The evaluator for `data` per the eval group `cfg` (validated by gan_jax.config), or None
     when the data has no metrics."""
@@ -188,6 +238,8 @@ def build(cfg: Any, data_cfg: Any, data: Dataset):
         return TableEvaluator(data.table, int(cfg["seed"]))
     if data.modes is not None:
         return MixtureEvaluator(data, float(cfg["mode_threshold"]))
+    if data.series is not None:
+        return SeriesEvaluator(data, int(cfg["seed"]))
     if data.name not in ("fashion_mnist", "stacked_fashion_mnist"):
         return None
     split, count = cfg["reference_split"], cfg["reference_samples"]

@@ -11,7 +11,7 @@ import jax
 from gan_jax.data.spec import Dataset
 from gan_jax.errors import ConfigError
 from gan_jax.numeric_settings import number
-from gan_jax.models import cfgan, dcgan, ganomaly, mlp, resnet, tabular
+from gan_jax.models import cfgan, dcgan, ganomaly, mlp, resnet, tabular, timegan
 from gan_jax.models.critic import Critic, CriticOutput
 from gan_jax.models.layers import output_activation
 
@@ -49,6 +49,7 @@ class GAN:
     latent_dist: str = "normal"
     num_classes: int = 0
     pairing: Pairing | None = None
+    critic_shape: tuple[int, ...] | None = None  # D's input when not the data's (TimeGAN: embeddings)
 
     def sample_latent(self, key: jax.Array, n: int) -> jax.Array:
         if self.latent_dist == "uniform":
@@ -141,9 +142,24 @@ def table_pairing(cfg: Any, data: Dataset) -> Pairing:
 # model.name -> (cfg, data, output activation, classes, batch-norm axis) -> (G, D trunk, D head init).
 BUILDERS = {"dcgan": build_dcgan, "mlp": build_mlp, "resnet": build_resnet, "cfgan": build_cfgan,
             "ganomaly": build_ganomaly, "tabular": build_tabular}
+def build_timegan(cfg: Any, data: Dataset) -> GAN:
+    """TimeGAN's networks (`models.timegan`); its critic judges embeddings, not sequences."""
+    if data.series is None:
+        raise ConfigError(f"model=timegan needs sequences (data=sines); data={data.name} holds none.")
+    seq_len, features = data.shape
+    z_dim = int(cfg["z_dim"] or features)  # the authors' z_dim is the number of features
+    hidden, layers, cell = int(cfg["hidden_dim"]), int(cfg["num_layers"]), cfg["cell"]
+    g = timegan.TimeGAN(seq_len, features, z_dim, hidden, layers, cell)
+    return GAN(g, timegan.Critic(hidden, layers, cell), seq_len * z_dim, "uniform",
+               critic_shape=(seq_len, hidden))
+
+
+# model.name -> (cfg, data) -> GAN: models whose pair is not a generator and a `Critic` (TimeGAN's
+# five networks); they train in phases of their own (`training.setup.MODEL_PHASES`).
+WHOLE_GANS = {"timegan": build_timegan}
 # model.name -> (cfg, data) -> Pairing, for models whose G answers each real example.
 PAIRINGS = {"cfgan": cfgan_pairing, "ganomaly": image_pairing, "tabular": table_pairing}
-NAMES = tuple(BUILDERS)
+NAMES = (*BUILDERS, *WHOLE_GANS)
 
 
 def build(cfg: Any, data: Dataset, conditional: bool = False,
@@ -152,6 +168,11 @@ def build(cfg: Any, data: Dataset, conditional: bool = False,
     come from `data`. conditional: condition G and D on the data's categories.
     batch_stats_axis: every batch norm averages its statistics over this mapped axis
     (`trainer.parallel=pmap` with `trainer.sync_batch_stats=true`); None: per device."""
+    if cfg["name"] in WHOLE_GANS:
+        if conditional:
+            raise ConfigError(f"data.conditional=true: model={cfg['name']} is unconditional; drop "
+                              f"data.conditional.")
+        return WHOLE_GANS[cfg["name"]](cfg, data)
     if cfg["name"] not in BUILDERS:
         raise ConfigError(f"model.name={cfg['name']!r} is unknown; choose one of {', '.join(NAMES)}.")
     num_classes = 0

@@ -21,6 +21,7 @@ from gan_jax.config.validate import validate_trainer
 from gan_jax.errors import ConfigError, DivergenceError
 from gan_jax.tensorboard_writer import Logger, flat_hparams, image_grid, label_rows, save_png, scatter_image
 from gan_jax.metrics import evaluator as evaluator_lib
+from gan_jax.training import phases as phases_lib
 from gan_jax.training import population as population_lib
 from gan_jax.training import sampling
 from gan_jax.training import setup as setup_lib
@@ -92,7 +93,8 @@ class Run:
                 conditions = sampling.fixed_reals(self.setup.data, int(self.t["eval_samples"]))
             self.eval_z, self.eval_y = sampling.answer_inputs(
                 gan, conditions, self.size, latents(sampling.EVAL_KEY_TAG, len(conditions)))
-        self._chunks: dict[int, Any] = {}
+        self.phases = self.setup.schedule()
+        self._chunks: dict[tuple[int, int], Any] = {}
         self.damaged: list[Damage] = []  # damaged checkpoints passed over when resuming
         generate_fn = lambda state, z, y: generate(gan, state, z, y)  # noqa: E731
         if self.size > 1:
@@ -129,17 +131,19 @@ class Run:
                                   f"config; only trainer.* (but trainer.population) may change "
                                   f"(see {saved}).")
 
-    def chunk_fn(self, n: int):
-        if n not in self._chunks:
-            chunk = make_train_chunk(self.setup.step, n)
+    def chunk_fn(self, n: int, phase: int = 0):
+        """n steps of phase `phase` (an index into `self.phases`) in one compiled call."""
+        if (phase, n) not in self._chunks:
+            chunk = make_train_chunk(self.phases[phase].step, n)
             if self.replicas:
-                self._chunks[n] = self.replicas.compile(chunk)
+                compiled = self.replicas.compile(chunk)
             elif self.placement:
-                self._chunks[n] = jax.jit(chunk, donate_argnums=0, out_shardings=(
+                compiled = jax.jit(chunk, donate_argnums=0, out_shardings=(
                     self.state_sharding, self.placement.replicated))
             else:
-                self._chunks[n] = jax.jit(chunk, donate_argnums=0)
-        return self._chunks[n]
+                compiled = jax.jit(chunk, donate_argnums=0)
+            self._chunks[phase, n] = compiled
+        return self._chunks[phase, n]
 
     @property
     def state_sharding(self):
@@ -275,6 +279,13 @@ def train(cfg: dict, run_dir: str | pathlib.Path, on_valid: Callable[[], None] |
     if step >= total:
         raise ConfigError(f"{run.dir} is already at step {step} >= trainer.steps={total}; "
                           f"raise trainer.steps to train further.")
+    skipped = phases_lib.unreached(run.phases, total)
+    if skipped:  # e.g. TimeGAN's joint phase: G would never be trained adversarially
+        first = phases_lib.starts(run.phases)[len(run.phases) - len(skipped)]
+        which = (f"the {skipped[0]} phase, which starts" if len(skipped) == 1 else
+                 f"the {', '.join(skipped[:-1])} and {skipped[-1]} phases, which start")
+        _warn(f"trainer.steps={total} ends before {which} at step {first}; raise trainer.steps "
+              f"(now, or later with trainer.resume=true) to train them.")
     start_step, start_time = step, time.perf_counter()
     summary: dict[str, Any] = {"status": "running", "run_dir": str(run.dir)}
     final: list[dict[str, float]] = [{} for _ in range(run.size)]  # per member
@@ -284,7 +295,9 @@ def train(cfg: dict, run_dir: str | pathlib.Path, on_valid: Callable[[], None] |
     try:
         while step < total:
             n = min(every - step % every, total - step)  # chunk edges at multiples of log_every
-            state, metrics = run.chunk_fn(n)(state, arrays)
+            phase = phases_lib.phase_at(run.phases, step)  # and at the ends of phases
+            n = min(n, phases_lib.steps_left_in_phase(run.phases, step) or n)
+            state, metrics = run.chunk_fn(n, phase)(state, arrays)
             metrics = jax.device_get(metrics)  # [n] per scalar, [n, members] in a population
             per_step = [{k: v if run.size == 1 else v[:, i] for k, v in metrics.items()}
                         for i in range(run.size)]

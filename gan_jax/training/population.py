@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 from typing import Any, Callable
 
 import jax
@@ -23,6 +24,7 @@ from gan_jax.data.spec import Dataset
 from gan_jax.errors import ConfigError
 from gan_jax.models import GAN
 from gan_jax.training import setup as setup_lib
+from gan_jax.training.phases import Phase
 from gan_jax.training.state import GANState
 
 VARYING_GROUPS = ("optim", "loss", "mitigation", "model")
@@ -104,6 +106,10 @@ class Population:
     varying: dict[str, list]
     step: Callable                   # step(state, data_arrays) -> (state, metrics[member])
     setups: tuple[setup_lib.Setup, ...]
+    phases: tuple[Phase, ...] = ()  # the members' phases, vmapped; () for one phase
+
+    def schedule(self) -> tuple[Phase, ...]:
+        return self.phases or (Phase("train", None, self.step),)
 
     @property
     def size(self) -> int:
@@ -124,6 +130,11 @@ class Population:
         return jax.jit(jax.vmap(lambda seed: self.setups[0].init_state(use_ema, seed)))(seeds)
 
 
+def _over_members(member_step: Callable, traced: dict) -> Callable:
+    """`step(state, arrays)` of a population from `member_step(values, state, arrays)`."""
+    return lambda state, arrays: jax.vmap(member_step, in_axes=(0, 0, None))(traced, state, arrays)
+
+
 def build(cfg: dict) -> Population:
     varying = varying_settings(cfg)
     data = data_lib.build(cfg["data"])
@@ -141,7 +152,19 @@ def build(cfg: dict) -> Population:
     def step(state: GANState, arrays):
         return jax.vmap(member_step, in_axes=(0, 0, None))(traced, state, arrays)
 
-    population = Population(data, setups[0].gan, members, varying, step, setups)
+    phases = ()
+    if setups[0].phases:  # the same, per phase: member i runs its own phase step
+        def phase_step(i: int, values: dict, state: GANState, arrays):
+            cfg_m = copy.deepcopy(template)
+            for path, value in values.items():
+                _assign(cfg_m, path, value)
+            return setup_lib.assemble(cfg_m, data).phases[i].step(state, arrays)
+
+        phases = tuple(Phase(p.name, p.steps, _over_members(functools.partial(phase_step, i),
+                                                            traced))
+                       for i, p in enumerate(setups[0].phases))
+        step = phases[-1].step
+    population = Population(data, setups[0].gan, members, varying, step, setups, phases)
     try:  # shapes only. Members whose parameter shapes differ cannot be stacked, and a setting
         # used as a Python int or bool (layer counts, step counts) cannot be traced per member.
         jax.eval_shape(step, jax.eval_shape(population.init_state), data.arrays)

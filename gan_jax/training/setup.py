@@ -20,6 +20,7 @@ from gan_jax.mitigations.acgan import build_acgan
 from gan_jax.mitigations.base import Mitigation, Term, TermInputs
 from gan_jax.models import GAN, cfgan, ganomaly, tabular
 from gan_jax.training import optim
+from gan_jax.training.phases import Phase
 from gan_jax.training.state import GANState, init_state, sown
 from gan_jax.training.step import make_train_step
 
@@ -31,8 +32,14 @@ class Setup:
     g_opt: optax.GradientTransformation
     d_opt: optax.GradientTransformation
     pieces: tuple[Mitigation, ...]  # selected mitigations plus loss/conditioning terms
-    step: Callable  # pure step(state, data_arrays) -> (state, metrics)
+    step: Callable  # pure step(state, data_arrays) -> (state, metrics); the last phase's
     cfg: Any
+    phases: tuple[Phase, ...] = ()  # a model's phases (`MODEL_PHASES`); () for one phase
+
+    def schedule(self) -> tuple[Phase, ...]:
+        """The run's phases in order (`gan_jax.training.phases`): the model's, or one phase whose
+        step is the plain step."""
+        return self.phases or (Phase("train", None, self.step),)
 
     def init_state(self, use_ema: bool | None = None, seed: Any = None) -> GANState:
         """`use_ema`: keep an EMA generator (default: when optim.ema_decay > 0); `seed`: the
@@ -107,6 +114,17 @@ MODEL_TERMS: dict[str, Callable] = {"cfgan": cfgan_terms, "ganomaly": ganomaly_t
                                     "tabular": tabular_terms}
 
 
+def timegan_phases(cfg: Any, gan: GAN, sample: Callable, g_opt, d_opt, batch_size: int):
+    from gan_jax.training import timegan_phases as tp  # noqa: PLC0415  (TimeGAN's runs only)
+    return tp.build(cfg, gan, sample, g_opt, d_opt, batch_size)
+
+
+# model.name -> (cfg, GAN, data sampler, G's optimizer, D's optimizer, batch size) ->
+# (G's optimizer as the state holds it, phases): models that train in phases with steps of their
+# own instead of the plain step.
+MODEL_PHASES: dict[str, Callable] = {"timegan": timegan_phases}
+
+
 def loss_pieces(cfg: Any, selected: dict) -> tuple[tuple[Mitigation, ...], Any]:
     extras = LOSS_EXTRAS.get(cfg["name"])
     return extras(cfg, selected) if extras else ((), None)
@@ -163,7 +181,7 @@ def assemble(cfg: Any, data: Dataset, shard_batch: Callable | None = None,
     pieces = mitigations.build(selected, data, batch_size)
     extra, clip = loss_pieces(cfg["loss"], selected)
     pieces += extra
-    if gan.discriminator.conditioning == "acgan":
+    if getattr(gan.discriminator, "conditioning", None) == "acgan":  # a Critic's head
         pieces += (build_acgan(number(cfg["model"]["acgan_weight"])),)
     if cfg["model"]["name"] in MODEL_TERMS:
         pieces += MODEL_TERMS[cfg["model"]["name"]](cfg["model"], gan, data)
@@ -172,6 +190,14 @@ def assemble(cfg: Any, data: Dataset, shard_batch: Callable | None = None,
                                differentiable_d=any(m.critic_for_g for m in pieces))
     category = cfg["data"].get("category")
     sample = data.sample if category is None else category_sampler(data, number(category))
+    if cfg["model"]["name"] in MODEL_PHASES:
+        if replicas:
+            raise ConfigError(f"model={cfg['model']['name']} trains in phases with steps of its "
+                              f"own, which do not average over pmap replicas; use "
+                              f"trainer.parallel=none or trainer.parallel=data.")
+        g_opt, phases = MODEL_PHASES[cfg["model"]["name"]](cfg, gan, sample, g_opt, d_opt,
+                                                           batch_size)
+        return Setup(data, gan, g_opt, d_opt, pieces, phases[-1].step, cfg, phases)
     step = make_train_step(gan, losses.get(cfg["loss"]["name"]), sample, g_opt, d_opt,
                            batch_size, int(cfg["optim"]["n_critic"]),
                            number(cfg["optim"]["ema_decay"]), pieces, shard_batch, axis_name,

@@ -45,6 +45,8 @@ def init_state(gan: GAN, shape: tuple[int, ...], g_opt: optax.GradientTransforma
     z = jnp.zeros((batch_size, gan.latent_dim), jnp.float32)
     x = jnp.zeros((batch_size, *shape), jnp.float32)
     y = jnp.zeros((batch_size,), jnp.int32) if gan.num_classes else None
+    if gan.critic_shape is not None:  # D judges something else than data (TimeGAN: embeddings)
+        x = jnp.zeros((batch_size, *gan.critic_shape), jnp.float32)
     if gan.pairing is not None:
         y = jnp.zeros((batch_size, *gan.pairing.shape), jnp.float32)
     g_params, g_state = split_variables(gan.generator.init(kg, z, y, train=True))

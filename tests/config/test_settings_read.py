@@ -17,8 +17,8 @@ from gan_jax import data as data_lib
 from gan_jax.config import schemas
 from gan_jax.metrics import evaluator as evaluator_lib
 from gan_jax.training import loop, setup as setup_lib
-from tests.conftest import (EVERY_100, TINY_CFGAN, TINY_DCGAN, TINY_RING, make_cfg,
-                            write_fake_adult, write_fake_cdnow, write_fake_movielens)
+from tests.conftest import (EVERY_100, TINY_CFGAN, TINY_DCGAN, TINY_RING, TINY_SERIES,
+                            make_cfg, write_fake_adult, write_fake_cdnow, write_fake_movielens)
 from tests.config.test_schemas import options
 from tests.tabular.test_tabular_gan import small_frame
 
@@ -85,6 +85,8 @@ def small(group, option, fake_root):
         small_frame().to_csv(path, index=False)
         return [*TINY_TABLE, "data=table", f"data.path={path}", "data.target=churned",
                 "data.discrete=[plan,churned]"]
+    if group == "data" and option == "sines" or group == "model" and option == "timegan":
+        return TINY_SERIES
     if group == "data" and option == "movielens_100k":
         return [*TINY_CFGAN, f"data.root={write_fake_movielens(fake_root.parent / 'ml')}"]
     if group == "data":
