@@ -8,10 +8,10 @@ from gan_jax.errors import ConfigError
 from gan_jax.training import phases as phases_lib
 from gan_jax.training import population as population_lib
 from gan_jax.training import setup as setup_lib
-from gan_jax.training.checkpoint import Checkpoints
 from gan_jax.training.loop import Run, train
 from gan_jax.training.phases import Phase
 from tests.conftest import TINY_RING, TINY_SERIES, make_cfg
+from tests.training.test_faults import final_state
 
 SCHEDULE = (Phase("a", 3, None), Phase("b", 2, None), Phase("c", None, None))
 
@@ -59,13 +59,6 @@ def test_the_loop_cuts_chunks_at_phase_ends(tmp_path, monkeypatch):
     assert calls == [(0, 2), (1, 1), (1, 1), (2, 2), (2, 3)]
 
 
-def final_state(cfg, run_dir):
-    ckpt = Checkpoints(run_dir / "checkpoints")
-    state = ckpt.restore(setup_lib.build(cfg).init_state())
-    ckpt.close()
-    return state
-
-
 def test_a_run_resumed_inside_a_phase_equals_the_straight_run(tmp_path, capsys):
     # Catches: state a phase needs that is not in the checkpoint (an optimizer slot), or a
     # resumed run that picks its phase from where it restarted rather than from the step.
@@ -81,7 +74,7 @@ def test_a_run_resumed_inside_a_phase_equals_the_straight_run(tmp_path, capsys):
     summary = train(make_cfg(base + ["trainer.steps=8", "trainer.resume=true"]), tmp_path / "split")
     assert summary["status"] == "completed" and summary["step"] == 8
     assert "d/loss" in summary["metrics"]  # the last chunk ran the joint phase
-    a, b = final_state(straight, tmp_path / "straight"), final_state(straight, tmp_path / "split")
+    a, b = final_state(tmp_path / "straight", straight), final_state(tmp_path / "split", straight)
     leaves_a, leaves_b = jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)
     assert int(a.step) == int(b.step) == 8 and len(leaves_a) == len(leaves_b)
     for x, y in zip(leaves_a, leaves_b):
