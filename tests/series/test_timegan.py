@@ -119,3 +119,21 @@ def test_timegan_and_sines_pair_only_with_each_other():
         setup_lib.build(make_cfg(["model=timegan", "data=ring"]))
     with pytest.raises(ConfigError, match="with data=sines use model=timegan"):
         setup_lib.build(make_cfg(["data=sines", "model=mlp"]))
+
+
+def test_the_autoencoder_phase_learns_a_linear_embedding_to_near_zero_error():
+    # Known answer: sequences that are a_i * w at every step (one number per sequence on a fixed
+    # line) have an exact 1-dimensional embedding, so the autoencoder phase alone must drive its
+    # reconstruction error from its initial ~0.4 to almost 0.
+    setup, state = built("model.hidden_dim=8", "optim.lr=1e-2", "optim.beta1=0.9")
+    x = setup.data.arrays["x"]
+    a = jnp.linspace(0, 1, x.shape[0])[:, None, None]
+    data = {**setup.data.arrays, "x": jnp.broadcast_to(a * jnp.array([0.2, 0.5, 0.8]), x.shape)}
+    autoencoder = setup.schedule()[0]
+
+    def body(s, _):
+        s, metrics = autoencoder.step(s, data)
+        return s, metrics["autoencoder/rmse"]
+
+    _, rmse = jax.jit(lambda s: jax.lax.scan(body, s, None, length=400))(state)
+    assert float(rmse[0]) > 0.2 and float(rmse[-1]) < 0.02
