@@ -8,6 +8,7 @@
     python -m gan_jax.sample run_dir=runs/cdnow n=1000 condition=repurchase=1 format=parquet
     python -m gan_jax.sample run_dir=runs/cdnow n=1000 constraints=false  # ignore data.constraints
     python -m gan_jax.sample run_dir=runs/timegan n=1000                # sequences [n, T, F] (.npy)
+    python -m gan_jax.sample run_dir=runs/demand n=100                  # data=series_file: a CSV
 
 Options: n, category (a class name, an index, or `all` for n per category; conditional runs), seed,
 step (checkpoint; the latest by default), ema (use the EMA generator when the run has one), interpolate, steps
@@ -18,6 +19,8 @@ every one with that value: G is asked for it through its condition vector, and t
 whose one-hot answers otherwise are dropped and drawn again) and constraints (true: keep the
 run's `data.constraints`, fixed values set and rows breaking an inequality drawn again; false:
 G's rows as they come).
+Sequences: `.npy` [n, T, F] in the data's units; a `data=series_file` run writes a table in the
+file's own columns instead (format: csv, the default, parquet or npy).
 """
 
 from __future__ import annotations
@@ -223,17 +226,27 @@ def sample_table(cfg: SampleConfig, gan, table, state, run_dir: pathlib.Path) ->
         raise ConfigError("interpolate= and category= are image settings; a table run takes "
                           "condition=column=value.")
     if fmt == "parquet":
-        try:
-            import pyarrow  # noqa: F401, PLC0415
-        except ImportError as e:
-            raise ConfigError("format=parquet needs pyarrow: pip install pyarrow, or use "
-                              "format=csv.") from e
+        check_parquet()
     condition = parse_condition(cfg.condition)
     rows = synthetic_table(gan, table, state, cfg.n, condition, cfg.seed, cfg.ema,
                            None if cfg.constraints else ())
     name = f"step{int(state.step)}_n{cfg.n}" + (f"_{condition[0]}={condition[1]}" if condition else "")
     name += "_unconstrained" if table.constraints and not cfg.constraints else ""
     out = pathlib.Path(cfg.out) if cfg.out else run_dir / "samples" / f"{name}.{fmt}"
+    write_frame(rows, out, fmt)
+    return {fmt: str(out)}
+
+
+def check_parquet() -> None:
+    try:
+        import pyarrow  # noqa: F401, PLC0415
+    except ImportError as e:
+        raise ConfigError("format=parquet needs pyarrow: pip install pyarrow, or use "
+                          "format=csv.") from e
+
+
+def write_frame(rows, out: pathlib.Path, fmt: str) -> None:
+    """A DataFrame as CSV or parquet at `out`, whole or not at all."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")  # a failed write never leaves a half table
     if fmt == "csv":
@@ -241,21 +254,30 @@ def sample_table(cfg: SampleConfig, gan, table, state, run_dir: pathlib.Path) ->
     else:
         rows.to_parquet(tmp, index=False)
     tmp.replace(out)
-    return {fmt: str(out)}
 
 
 def sample_series(cfg: SampleConfig, gan, series, state, run_dir: pathlib.Path) -> dict:
-    """n synthetic sequences [n, steps, features] in the data's units, written as .npy."""
+    """n synthetic sequences [n, steps, features] in the data's units, written as .npy, or for
+    a user's file (data=series_file) as a table in its own columns (csv or parquet)."""
     if cfg.interpolate or cfg.category is not None or cfg.condition is not None:
         raise ConfigError("interpolate=, category= and condition= do not apply to a sequence run; "
                           "it writes n sequences as .npy (n=, seed=, step=, out=).")
-    if cfg.format not in (None, "npy"):
-        raise ConfigError(f"format={cfg.format}: a sequence run writes .npy; drop format=.")
+    formats = ("npy",) if series.columns is None else ("csv", "parquet", "npy")
+    fmt = cfg.format or formats[0]
+    if fmt not in formats:
+        raise ConfigError(f"format={cfg.format}: a sequence run writes .npy; drop format=."
+                          if series.columns is None else f"format={cfg.format}: a series_file run "
+                          f"writes csv (the default), parquet or npy; choose one of them.")
+    if fmt == "parquet":
+        check_parquet()
     z = gan.sample_latent(jax.random.PRNGKey(cfg.seed), cfg.n)
     generate_fn = jax.jit(lambda s, z, y: generate(gan, s, z, y, cfg.ema))
     x = series.unscale(in_chunks(lambda z, y: generate_fn(state, z, y), z))
     name = f"step{int(state.step)}_n{cfg.n}" + (f"_member{cfg.member}" if cfg.member is not None else "")
-    out = pathlib.Path(cfg.out) if cfg.out else run_dir / "samples" / f"{name}.npy"
+    out = pathlib.Path(cfg.out) if cfg.out else run_dir / "samples" / f"{name}.{fmt}"
+    if fmt != "npy":  # one row per sample and step, in the file's column names
+        write_frame(series.columns.frame(x), out, fmt)
+        return {fmt: str(out)}
     out.parent.mkdir(parents=True, exist_ok=True)
     np.save(out, x)
     return {"npy": str(out)}

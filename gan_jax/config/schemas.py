@@ -79,6 +79,22 @@ class Sines:
 
 
 @dataclass
+class SeriesFile:
+    name: str = setting()
+    path: str = setting(fix="data=series_file needs your file, e.g. data.path=demand.csv")
+    id_column: str = setting(fix="name the column that tells the series apart, e.g. "
+                                 "data.id_column=store")
+    time_column: Optional[str] = setting()
+    feature_columns: list[str] = setting()
+    category_column: Optional[str] = setting()
+    seq_len: int = setting(at_least(2), "the supervisor predicts the next step")
+    stride: int = setting(positive)
+    heldout_fraction: float = setting(open_fraction)
+    seed: int = setting(non_negative)
+    conditional: bool = setting()
+
+
+@dataclass
 class MovieLens:
     name: str = setting()
     root: Optional[str] = setting()
@@ -395,7 +411,7 @@ SELECTED_BY_NAME = {
     "data": {"fashion_mnist": FashionMNIST, "stacked_fashion_mnist": StackedFashionMNIST,
              "ring": Mixture, "grid": Mixture, "image_folder": ImageFolder,
              "movielens_100k": MovieLens, "cdnow": CDNOW, "adult": Adult,
-             "table": Table, "sines": Sines},
+             "table": Table, "sines": Sines, "series_file": SeriesFile},
     "model": {"dcgan": DCGAN, "mlp": MLP, "resnet": ResNet, "cfgan": CFGAN,
               "ganomaly": GANomaly, "tabular": Tabular, "timegan": TimeGAN},
     "loss": {**{name: Loss for name in LOSSES}, "wasserstein": Wasserstein, "wgan_gp": WGANGP},

@@ -135,7 +135,8 @@ def validate(cfg: Mapping) -> None:
 # refused here, before any data is read, rather than failing at the first evaluation.
 DATA_KINDS = {"fashion_mnist": "images", "stacked_fashion_mnist": "images", "image_folder": "images",
               "ring": "2D points", "grid": "2D points", "movielens_100k": "interaction data",
-              "cdnow": "a table", "adult": "a table", "table": "a table", "sines": "sequences"}
+              "cdnow": "a table", "adult": "a table", "table": "a table", "sines": "sequences",
+              "series_file": "sequences"}
 MODEL_KINDS = {"dcgan": ("images",), "resnet": ("images",), "ganomaly": ("images",),
                "mlp": ("images", "2D points", "a table"), "cfgan": ("interaction data",),
                "tabular": ("a table",), "timegan": ("sequences",)}
@@ -144,6 +145,10 @@ LABEL_CONDITIONED = ("dcgan", "mlp", "resnet")
 
 
 def _check_model_fits_data(model: str, data: Mapping) -> None:
+    if data.get("conditional") and "category_column" in data and data["category_column"] is None:
+        raise ConfigError("data.conditional=true needs the series' categories: name their column "
+                          "in data.category_column (e.g. data.category_column=region), or drop "
+                          "data.conditional.")
     kind = DATA_KINDS.get(data["name"])
     if kind is not None and model in MODEL_KINDS and kind not in MODEL_KINDS[model]:
         fits = [m for m, kinds in MODEL_KINDS.items() if kind in kinds]

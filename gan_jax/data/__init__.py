@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from gan_jax.data import (adult, cdnow, fashion_mnist, image_folder, mixtures, movielens, sines,
-                          stacked_fashion_mnist, table_files, tabular)
+from gan_jax.data import (adult, cdnow, fashion_mnist, image_folder, mixtures, movielens,
+                          series_file, sines, stacked_fashion_mnist, table_files, tabular)
 from gan_jax.data.spec import Dataset, with_category_index
 from gan_jax.errors import ConfigError
 
@@ -21,6 +21,9 @@ BUILDERS: dict[str, Callable[[Any], Dataset]] = {
     "grid": lambda c: mixtures.build("grid", int(c["num_points"]), int(c["seed"])),
     "sines": lambda c: sines.build(int(c["num_sequences"]), int(c["seq_len"]), int(c["features"]),
                                    int(c["heldout"]), int(c["seed"])),
+    "series_file": lambda c: series_file.build(
+        c["path"], c["id_column"], c["time_column"], c["feature_columns"], c["category_column"],
+        int(c["seq_len"]), int(c["stride"]), float(c["heldout_fraction"]), int(c["seed"])),
     "image_folder": lambda c: image_folder.build(c["root"], c["resolution"], c["channels"],
                                                  c["cache_dir"]),
     "movielens_100k": lambda c: movielens.build(

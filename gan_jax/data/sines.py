@@ -2,42 +2,19 @@
 
 Each sequence has `seq_len` steps and `features` features; feature k is sin(f_k t + p_k) for
 t = 0..seq_len-1, with f_k and p_k drawn uniformly from [0, 0.1] for every sequence and feature,
-mapped to [0, 1] by (x + 1) / 2, as in the authors' `sine_data_generation`. TimeGAN then
-min-max scales every feature over the whole training set (its `MinMaxScaler`) and maps its
-samples back: the arrays the step samples from are the scaled training sequences, and `Series`
-holds the scale and both splits on the host, in the data's own units. The held-out sequences are
-drawn after the training ones from the same generator, so the training set is the authors'
-(10,000 sequences) whatever the held-out size.
+mapped to [0, 1] by (x + 1) / 2, as in the authors' `sine_data_generation`, then min-max
+scaled per feature over the training set as TimeGAN does (`gan_jax.data.series.Series`). The
+held-out sequences are drawn after the training ones from the same generator, so the training
+set is the authors' (10,000 sequences) whatever the held-out size.
 """
 
 from __future__ import annotations
 
-import dataclasses
-
 import jax.numpy as jnp
 import numpy as np
 
+from gan_jax.data.series import Series
 from gan_jax.data.spec import Dataset, sample_by_index
-
-EPS = 1e-7  # the authors' MinMaxScaler divides by (max - min + 1e-7)
-
-
-@dataclasses.dataclass(frozen=True)
-class Series:
-    """Sequences on the host, in the data's units: training [n, T, F], held-out [m, T, F], and
-    the per-feature minimum and range the model's [0, 1] values are scaled by."""
-
-    train: np.ndarray
-    heldout: np.ndarray
-    low: np.ndarray    # [F]
-    span: np.ndarray   # [F]: max - min + EPS
-
-    def scale(self, x: np.ndarray) -> np.ndarray:
-        return ((x - self.low) / self.span).astype(np.float32)
-
-    def unscale(self, x: np.ndarray) -> np.ndarray:
-        """Model outputs ([0, 1]) in the data's units."""
-        return (np.asarray(x) * self.span + self.low).astype(np.float32)
 
 
 def sine_sequences(n: int, seq_len: int, features: int, rng: np.random.Generator) -> np.ndarray:
@@ -54,8 +31,7 @@ def build(num_sequences: int = 10_000, seq_len: int = 24, features: int = 5,
     rng = np.random.default_rng(seed)
     train = sine_sequences(num_sequences, seq_len, features, rng)
     test = sine_sequences(heldout, seq_len, features, rng)
-    low = train.min(axis=(0, 1))
-    series = Series(train, test, low, train.max(axis=(0, 1)) - low + EPS)
+    series = Series.fit(train, test)
     arrays = {"x": jnp.asarray(series.scale(train)), "y": jnp.zeros((num_sequences,), jnp.int32)}
 
     def sample(arrays, key, n):

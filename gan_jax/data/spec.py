@@ -34,7 +34,7 @@ class Dataset:
     table: for customer tables, the transform, training and held-out rows and condition options
       (`gan_jax.data.tabular.Table`), kept on the host; else None.
     series: for sequences, the training and held-out sequences and their scaling
-      (`gan_jax.data.sines.Series`), kept on the host; else None.
+      (`gan_jax.data.series.Series`), kept on the host; else None.
     """
 
     name: str

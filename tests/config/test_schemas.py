@@ -58,7 +58,8 @@ def partner(override: str) -> list[str]:
     f"{g}={o}" for g in ("data", "model", "loss", "optim") for o in options(g)] + [
     f"mitigation=[{','.join(options('mitigation'))}]"])
 def test_shipped_configs_are_valid(overrides):
-    required = ["data.root=/photos"] if overrides == "data=image_folder" else []  # no default
+    required = {"data=image_folder": ["data.root=/photos"],  # no default
+                "data=series_file": ["data.path=demand.csv", "data.id_column=store"]}.get(overrides, [])
     required += partner(overrides)
     cfg = make_cfg([overrides, *required])
     size = int(cfg["trainer"]["population"])

@@ -20,6 +20,7 @@ from gan_jax.training import loop, setup as setup_lib
 from tests.conftest import (EVERY_100, TINY_CFGAN, TINY_DCGAN, TINY_RING, TINY_SERIES,
                             make_cfg, write_fake_adult, write_fake_cdnow, write_fake_movielens)
 from tests.config.test_schemas import options
+from tests.series.test_series_file import demand, file_overrides
 from tests.tabular.test_tabular_gan import small_frame
 
 TINY_TABLE = ["model=tabular", "model.g_hidden=[8]", "model.d_hidden=[8]", "model.latent_dim=4",
@@ -87,6 +88,10 @@ def small(group, option, fake_root):
                 "data.discrete=[plan,churned]"]
     if group == "data" and option == "sines" or group == "model" and option == "timegan":
         return TINY_SERIES
+    if group == "data" and option == "series_file":
+        path = fake_root.parent / "demand.csv"
+        demand().to_csv(path, index=False)
+        return [*file_overrides(path), "data.category_column=region"]
     if group == "data" and option == "movielens_100k":
         return [*TINY_CFGAN, f"data.root={write_fake_movielens(fake_root.parent / 'ml')}"]
     if group == "data":

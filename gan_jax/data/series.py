@@ -1,0 +1,55 @@
+"""Sequences on the host and TimeGAN's min-max scaling, shared by every sequence source.
+
+TimeGAN scales every feature to [0, 1] over the whole training set (the authors' `MinMaxScaler`)
+and maps its samples back; the model only ever sees the scaled arrays. `Series` holds both
+splits in the data's own units, the scale fitted on the training split, and, for a user's file
+(`data=series_file`), the file's column layout that samples are written back in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+EPS = 1e-7  # the authors' MinMaxScaler divides by (max - min + 1e-7)
+
+
+@dataclasses.dataclass(frozen=True)
+class Series:
+    """Sequences on the host, in the data's units: training [n, T, F], held-out [m, T, F], and
+    the per-feature minimum and range the model's [0, 1] values are scaled by.
+
+    columns: how samples are written as a table in the source file's column names
+    (`series_file.Columns`), or None for generated data (samples are written as .npy)."""
+
+    train: np.ndarray
+    heldout: np.ndarray
+    low: np.ndarray    # [F]
+    span: np.ndarray   # [F]: max - min + EPS
+    columns: Any = None
+
+    @classmethod
+    def fit(cls, train: np.ndarray, heldout: np.ndarray, columns: Any = None) -> Series:
+        """The scale of `train` ([n, T, F]): per feature, its minimum and range over every
+        sequence and step."""
+        low = train.min(axis=(0, 1))
+        return cls(train, heldout, low, train.max(axis=(0, 1)) - low + EPS, columns)
+
+    def scale(self, x: np.ndarray) -> np.ndarray:
+        return ((x - self.low) / self.span).astype(np.float32)
+
+    def unscale(self, x: np.ndarray) -> np.ndarray:
+        """Model outputs ([0, 1]) in the data's units."""
+        return (np.asarray(x) * self.span + self.low).astype(np.float32)
+
+
+def windows(values: np.ndarray, seq_len: int, stride: int) -> np.ndarray:
+    """The windows of one series `values` [L, F]: [k, seq_len, F] starting at steps 0, stride,
+    2 * stride, ... while a whole window fits (k = 0 when L < seq_len); a tail shorter than
+    `stride` after the last window is left out."""
+    if len(values) < seq_len:
+        return np.zeros((0, seq_len, values.shape[1]), values.dtype)
+    view = np.lib.stride_tricks.sliding_window_view(values, seq_len, axis=0)  # [L-T+1, F, T]
+    return np.ascontiguousarray(view[::stride].transpose(0, 2, 1))
