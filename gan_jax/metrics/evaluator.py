@@ -12,7 +12,8 @@ the held-out interactions (`metrics.ranking`); `reference` is the most-popular r
 Tables (CDNOW, a user's table): quality, machine-learning efficacy and privacy distance of a
 decoded synthetic table (`TableEvaluator`); `reference` puts real held-out rows in its place.
 Sequences (sines): TimeGAN's discriminative and predictive scores (`metrics.series`), as the
-authors' code computes them (against the training sequences) and against held-out ones;
+authors' code computes them (against the training sequences) and against held-out ones, the
+autocorrelation error and a Frechet distance of learnt sequence features against held-out ones;
 `reference` puts real training sequences in the synthetic ones' place (the paper's "real data" row).
 Other data (a user's photos, `image_folder`): no evaluator (`build` returns None), since the
 domain CNN only knows 28x28 grey Fashion-MNIST; runs train and sample, without `eval/*` metrics.
@@ -24,6 +25,7 @@ split images), i.e. the best a generator could score with that many samples.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -33,7 +35,7 @@ from gan_jax.data import fashion_mnist, stacked_fashion_mnist
 from gan_jax.data.spec import Dataset
 from gan_jax.errors import ConfigError
 from gan_jax.metrics import (classifier, feature_net, frechet, kid, manifold, ranking, series,
-                             stacked, tabular)
+                             series_acf, series_frechet, stacked, tabular)
 from gan_jax.metrics.mixtures import mode_metrics
 
 class MixtureEvaluator:
@@ -186,19 +188,38 @@ class StackedEvaluator:
 
 class SeriesEvaluator:
     """TimeGAN's two scores of n synthetic sequences (model outputs, mapped to the data's units),
-    each the authors' way and on held-out real sequences:
+    each the authors' way and on held-out real sequences, and two distances to the held-out ones:
       discriminative          real training vs synthetic sequences, each split 80/20 (the authors')
       discriminative_heldout  trained on real training vs 80% of the synthetic, tested on as many
                               held-out real sequences as the other 20%
       predictive              trained on the synthetic, MAE on every real training sequence (the
                               authors')
       predictive_heldout      the same predictor's MAE on the held-out real sequences
-    The classifiers train for the authors' 2,000 and 5,000 iterations, with keys from eval.seed."""
+      autocorrelation         autocorrelation error to every held-out sequence (`series_acf`:
+                              TSGBench's ACD)
+      frechet                 Frechet distance of the features of an encoder trained once, on the
+                              real training sequences, to every held-out sequence's
+                              (`series_frechet`)
+    The classifiers train for the authors' 2,000 and 5,000 iterations, the encoder for
+    `encoder_iterations`, all with keys from eval.seed."""
 
     reference_is = "real training sequences"
 
-    def __init__(self, data: Dataset, seed: int, iterations: tuple[int, int] = (2000, 5000)):
+    def __init__(self, data: Dataset, seed: int, iterations: tuple[int, int] = (2000, 5000),
+                 encoder_iterations: int = 1000):
         self.series, self.seed, self.iterations = data.series, seed, iterations
+        self.encoder_iterations = encoder_iterations
+        if len(self.series.heldout) < 2:
+            raise ConfigError(f"the series metrics fit a Gaussian to the held-out sequences' features "
+                              f"and there are {len(self.series.heldout)}; hold out at least 2 "
+                              f"(data.heldout).")
+
+    @functools.cached_property
+    def encoder(self) -> tuple[series_frechet.Encoder, tuple[np.ndarray, np.ndarray]]:
+        """The feature encoder and the held-out sequences' feature statistics, made at first use."""
+        encoder = series_frechet.train_encoder(self.series.train, seed=self.seed,
+                                               iterations=self.encoder_iterations)
+        return encoder, encoder.stats(self.series.heldout)
 
     def __call__(self, samples) -> dict[str, float]:
         return self.score(self.series.unscale(samples))
@@ -216,12 +237,15 @@ class SeriesEvaluator:
         heldout = s.heldout[:len(test_fake)]
         predictive, predictive_heldout = series.predictive_scores(kp, synthetic, (s.train, s.heldout),
                                                                   iterations=p_iters)
+        encoder, heldout_stats = self.encoder
         return {
             "discriminative": float(series.discriminative_score(
                 kd, train_real, train_fake, test_real, test_fake, iterations=d_iters)),
             "discriminative_heldout": float(series.discriminative_score(
                 kh, s.train, train_fake, heldout, test_fake[:len(heldout)], iterations=d_iters)),
             "predictive": float(predictive), "predictive_heldout": float(predictive_heldout),
+            "autocorrelation": series_acf.autocorrelation_error(s.heldout, synthetic),
+            "frechet": encoder.distance(heldout_stats, synthetic),
         }
 
     def reference(self, n: int) -> dict[str, float]:
