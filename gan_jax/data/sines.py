@@ -39,6 +39,12 @@ class Series:
         """Model outputs ([0, 1]) in the data's units."""
         return (np.asarray(x) * self.span + self.low).astype(np.float32)
 
+    def heldout_windows(self, n: int) -> np.ndarray:
+        """The first n held-out sequences in the model's units (cycled when n exceeds them): the
+        windows whose prefixes a prefix-conditioned generator continues when it is sampled and
+        evaluated, so that it is judged on prefixes it never trained on."""
+        return self.scale(np.resize(self.heldout, (n, *self.heldout.shape[1:])))
+
 
 def sine_sequences(n: int, seq_len: int, features: int, rng: np.random.Generator) -> np.ndarray:
     """[n, seq_len, features] of (sin(f t + p) + 1) / 2, f and p ~ U[0, 0.1] per sequence and

@@ -193,12 +193,23 @@ class SeriesEvaluator:
       predictive              trained on the synthetic, MAE on every real training sequence (the
                               authors')
       predictive_heldout      the same predictor's MAE on the held-out real sequences
-    The classifiers train for the authors' 2,000 and 5,000 iterations, with keys from eval.seed."""
+    The classifiers train for the authors' 2,000 and 5,000 iterations, with keys from eval.seed.
+    A prefix-conditioned generator (`model.prefix_steps`) is asked to continue the held-out
+    sequences (`conditions`), never the training ones."""
 
     reference_is = "real training sequences"
 
     def __init__(self, data: Dataset, seed: int, iterations: tuple[int, int] = (2000, 5000)):
         self.series, self.seed, self.iterations = data.series, seed, iterations
+
+    @property
+    def conditions(self) -> np.ndarray:
+        """The windows a prefix-conditioned generator (`model.prefix_steps`) continues: one per
+        held-out sequence, in the model's units."""
+        return self.conditions_for(len(self.series.heldout))
+
+    def conditions_for(self, n: int) -> np.ndarray:
+        return self.series.heldout_windows(n)
 
     def __call__(self, samples) -> dict[str, float]:
         return self.score(self.series.unscale(samples))
