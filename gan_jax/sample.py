@@ -9,6 +9,7 @@
     python -m gan_jax.sample run_dir=runs/cdnow n=1000 constraints=false  # ignore data.constraints
     python -m gan_jax.sample run_dir=runs/timegan n=1000                # sequences [n, T, F] (.npy)
     python -m gan_jax.sample run_dir=runs/demand n=100                  # data=series_file: a CSV
+    python -m gan_jax.sample run_dir=runs/rcgan_prefix n=100           # continuations of held-out windows
 
 Options: n, category (a class name, an index, or `all` for n per category; conditional runs), seed,
 step (checkpoint; the latest by default), ema (use the EMA generator when the run has one), interpolate, steps
@@ -38,7 +39,7 @@ from gan_jax.cli import parse_options
 from gan_jax.errors import ConfigError, UserError
 from gan_jax.tensorboard_writer import image_grid, label_rows, save_png, scatter_image
 from gan_jax.training import saved_run
-from gan_jax.training.sampling import in_chunks
+from gan_jax.training.sampling import answer_inputs, in_chunks
 from gan_jax.training.state import generate
 
 
@@ -110,7 +111,7 @@ def sample(cfg: SampleConfig) -> dict:
     if data.table is not None:
         return sample_table(cfg, gan, data.table, state, run_dir)
     if data.series is not None:
-        return sample_series(cfg, gan, data.series, state, run_dir)
+        return sample_series(cfg, gan, data, state, run_dir)
     if gan.pairing is not None:  # G answers given examples (a user's history, a photo)
         raise ConfigError(answers_only(run_dir, run.cfg["model"]["name"]))
     if cfg.format not in (None, "png") or cfg.condition is not None or not cfg.constraints:
@@ -256,12 +257,16 @@ def write_frame(rows, out: pathlib.Path, fmt: str) -> None:
     tmp.replace(out)
 
 
-def sample_series(cfg: SampleConfig, gan, series, state, run_dir: pathlib.Path) -> dict:
+def sample_series(cfg: SampleConfig, gan, data, state, run_dir: pathlib.Path) -> dict:
     """n synthetic sequences [n, steps, features] in the data's units, written as .npy, or for
-    a user's file (data=series_file) as a table in its own columns (csv or parquet)."""
-    if cfg.interpolate or cfg.category is not None or cfg.condition is not None:
-        raise ConfigError("interpolate=, category= and condition= do not apply to a sequence run; "
-                          "it writes n sequences as .npy (n=, seed=, step=, out=).")
+    a user's file (data=series_file) as a table in its own columns (csv or parquet). A prefix
+    model (`model.prefix_steps`) continues the first n held-out windows (cycled), whose real
+    prefixes its sequences begin with; a conditional run writes `category` (default: uniform)."""
+    if cfg.interpolate or cfg.condition is not None:
+        raise ConfigError("interpolate= and condition= do not apply to a sequence run; it writes "
+                          "n sequences (n=, seed=, step=, out=, format=, category= when "
+                          "conditional).")
+    series, key = data.series, jax.random.PRNGKey(cfg.seed)
     formats = ("npy",) if series.columns is None else ("csv", "parquet", "npy")
     fmt = cfg.format or formats[0]
     if fmt not in formats:
@@ -270,13 +275,21 @@ def sample_series(cfg: SampleConfig, gan, series, state, run_dir: pathlib.Path) 
                           f"writes csv (the default), parquet or npy; choose one of them.")
     if fmt == "parquet":
         check_parquet()
-    z = gan.sample_latent(jax.random.PRNGKey(cfg.seed), cfg.n)
+    label = category_index(cfg.category, data.class_names, gan.num_classes)
+    z, y = gan.sample_latent(key, cfg.n), None
+    if gan.pairing is not None:
+        z, y = answer_inputs(gan, series.heldout_windows(cfg.n), z=z)
+    elif gan.num_classes:
+        y = (jnp.full((cfg.n,), label, jnp.int32) if label is not None
+             else gan.sample_labels(jax.random.fold_in(key, 1), cfg.n))
     generate_fn = jax.jit(lambda s, z, y: generate(gan, s, z, y, cfg.ema))
-    x = series.unscale(in_chunks(lambda z, y: generate_fn(state, z, y), z))
+    x = series.unscale(in_chunks(lambda z, y: generate_fn(state, z, y), z, y))
     name = f"step{int(state.step)}_n{cfg.n}" + (f"_member{cfg.member}" if cfg.member is not None else "")
+    name += f"_{data.class_names[label]}" if label is not None else ""
     out = pathlib.Path(cfg.out) if cfg.out else run_dir / "samples" / f"{name}.{fmt}"
     if fmt != "npy":  # one row per sample and step, in the file's column names
-        write_frame(series.columns.frame(x), out, fmt)
+        labels = None if y is None or gan.pairing is not None else np.asarray(y)
+        write_frame(series.columns.frame(x, labels), out, fmt)
         return {fmt: str(out)}
     out.parent.mkdir(parents=True, exist_ok=True)
     np.save(out, x)

@@ -28,6 +28,10 @@ TINY_RING = ["model=mlp", "data=ring", "model.g_hidden=[32,32]", "model.d_hidden
 TINY_SERIES = ["data=sines", "model=timegan", "data.num_sequences=64", "data.heldout=16",
                "data.seq_len=6", "data.features=3", "model.hidden_dim=4", "model.num_layers=2",
                "model.autoencoder_steps=2", "model.supervised_steps=2", "trainer.batch_size=8"]
+# RCGAN on the same sequences, with a few hidden units and noise values per step.
+TINY_RCGAN = ["data=sines", "model=rcgan", "data.num_sequences=64", "data.heldout=16",
+              "data.seq_len=6", "data.features=3", "model.hidden_dim=4", "model.z_dim=2",
+              "trainer.batch_size=8"]
 # Log, sample, evaluate and checkpoint often enough that short runs exercise every path.
 SCHEDULE = ["trainer.log_every=250", "trainer.sample_every=500", "trainer.eval_every=1000",
             "trainer.checkpoint_every=500", "trainer.eval_samples=200", "trainer.progress=false"]

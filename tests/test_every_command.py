@@ -4,7 +4,8 @@
 checks that its rows are exactly FAMILIES x COMMANDS, that every model option belongs to a family
 and that every `gan_jax.*` entry point is a command: a new family (text, series) or a new command
 fails until its row is written. Each family trains one tiny run, once, through
-`python -m gan_jax.train` (the train row); the other commands run in this process on it.
+`python -m gan_jax.train` (the train row), and `MORE_RUNS` a few more of its models, held to the
+same rows; the other commands run in this process on each run.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from typing import Callable
 import numpy as np
 import pytest
 
+from gan_jax import data as data_lib
 from gan_jax import models
-from tests.conftest import (ROOT, TINY_CFGAN, TINY_DCGAN, TINY_SERIES, write_fake_cdnow,
-                            write_fake_fashion_mnist, write_fake_movielens)
+from tests.conftest import (ROOT, TINY_CFGAN, TINY_DCGAN, TINY_RCGAN, TINY_SERIES,
+                            write_fake_cdnow, write_fake_fashion_mnist, write_fake_movielens)
 
 COMMANDS = ("train", "sample", "evaluate", "recommend", "detect", "score")
 # Ten steps, every output (sample grid, evaluation, checkpoint) written once at the end.
@@ -54,8 +56,13 @@ FAMILIES = {
         "trainer.batch_size=8", f"data.root={write_fake_fashion_mnist(d / 'fmnist')}",
         "data.category=3"]),
     # Ten steps cross both phase boundaries (autoencoder 2, supervised 2, joint 6).
-    "series": Family(("timegan",), lambda d: TINY_SERIES),
+    "series": Family(("timegan", "rcgan"), lambda d: TINY_SERIES),
 }
+# Further runs, each held to its family's rows: name -> (family, training overrides). RCGAN
+# continuing the first 2 of 6 steps: the plain step, and sampling and evaluation that ask G to
+# continue held-out windows.
+MORE_RUNS = {"series_rcgan": ("series", lambda d: [*TINY_RCGAN, "model.prefix_steps=2"])}
+RUNS = {**{name: (name, family.train) for name, family in FAMILIES.items()}, **MORE_RUNS}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,6 +99,18 @@ def evaluated_on(n: int, metric: str) -> Callable:
         result = json.loads((run / "eval" / f"step10_n{n}.json").read_text())
         assert result["samples"] == n and metric in result["metrics"]
     return check
+
+
+def series_samples(path: pathlib.Path) -> None:
+    """4 sequences of 6 steps and 3 features; a prefix model's begin with the first 4 held-out
+    sequences' prefixes (in the data's units, after the model's scaling and back)."""
+    x = np.load(path)
+    assert x.shape == (4, 6, 3)
+    cfg = json.loads((path.parents[1] / "config.json").read_text())
+    w = cfg["model"].get("prefix_steps", 0)
+    if w:
+        heldout = data_lib.build(cfg["data"]).series.heldout
+        np.testing.assert_allclose(x[:, :w], heldout[:4, :w], rtol=1e-5, atol=1e-6)
 
 
 def rows(n: int) -> Callable[[pathlib.Path], None]:
@@ -144,8 +163,7 @@ EXPECTED = {
     ("anomaly", "score"): Does(("images={images}",), wrote("detector/ganomaly/scores_member0.csv", rows(3)),
                                first=("detect", (), "detector/ganomaly/results.json")),
     ("series", "train"): Does(check=trained),
-    ("series", "sample"): Does(("n=4",), wrote(
-        "samples/step10_n4.npy", lambda p: np.load(p).shape == (4, 6, 3) or pytest.fail())),
+    ("series", "sample"): Does(("n=4",), wrote("samples/step10_n4.npy", series_samples)),
     ("series", "evaluate"): (Does(("samples=12",), evaluated_on(12, "discriminative_heldout")),
                              Refuses(("samples=4",), "ask for at least 10")),
     ("series", "recommend"): NOT_A_RECOMMENDER,
@@ -167,12 +185,12 @@ def test_the_table_covers_every_family_and_command():
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, tuple[pathlib.Path, subprocess.CompletedProcess]]:
-    """Each family's tiny run, trained by `python -m gan_jax.train`, the four side by side."""
+    """Each run of `RUNS`, trained by `python -m gan_jax.train`, all side by side."""
     root = tmp_path_factory.mktemp("every_command")
     env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
     started = {}
-    for name, family in FAMILIES.items():
-        overrides = [*family.train(root / "data" / name), *SHORT, f"hydra.run.dir={root / name}"]
+    for name, (_, train) in RUNS.items():
+        overrides = [*train(root / "data" / name), *SHORT, f"hydra.run.dir={root / name}"]
         started[name] = subprocess.Popen([sys.executable, "-m", "gan_jax.train", *overrides],
                                          cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                          stderr=subprocess.PIPE, text=True)
@@ -198,14 +216,14 @@ def run_command(command: str, argv: list[str], capsys) -> tuple[int, str, str]:
     return code, out, err
 
 
-@pytest.mark.parametrize("family, command", list(itertools.product(FAMILIES, COMMANDS)))
-def test_every_command_on_every_family(runs, family, command, capsys):
+@pytest.mark.parametrize("run, command", list(itertools.product(RUNS, COMMANDS)))
+def test_every_command_on_every_family(runs, run, command, capsys):
     # Catches: a command that crashes with a traceback, or silently ignores a setting, on a model
     # family it was not written for (each bug is named at its row of EXPECTED).
-    run_dir, trained_by = runs[family]
+    run_dir, trained_by = runs[run]
     assert trained_by.returncode == 0, trained_by.stderr[-3000:]
     assert "Traceback" not in trained_by.stderr
-    expected = EXPECTED[family, command]
+    expected = EXPECTED[RUNS[run][0], command]
     for case in expected if isinstance(expected, tuple) else (expected,):
         argv = [a.format(images=runs["images"]) for a in case.argv]
         if command == "train":

@@ -72,7 +72,7 @@ BUDGETS = {
                     "trainer.sample_every=6", "trainer.checkpoint_every=2",
                     "trainer.eval_samples=20"],
         "rcgan": ["data.num_sequences=64", "data.heldout=32", "data.seq_len=6",
-                  "data.features=3", "model.hidden=4", "trainer.steps=4",
+                  "data.features=3", "model.hidden_dim=4", "trainer.steps=4",
                   "trainer.batch_size=8", "trainer.log_every=2", "trainer.eval_every=2",
                   "trainer.sample_every=4", "trainer.checkpoint_every=2",
                   "trainer.eval_samples=20"]}},

@@ -235,6 +235,21 @@ class TimeGAN:
     supervised_steps: int = setting(positive)
 
 
+@dataclass
+class RCGAN:
+    name: str = setting()
+    cell: str = setting(one_of("lstm", "gru"))
+    hidden_dim: int = setting(positive)
+    num_layers: int = setting(positive)
+    z_dim: int = setting(positive)
+    latent_dist: str = setting(one_of(*LATENT_DISTS))
+    prefix_steps: int = setting(non_negative, "0 for no prefix, or w steps fewer than the "
+                                "window's for G to continue, e.g. model.prefix_steps=12")
+    label_dim: int = setting(positive)
+    conditioning: str = setting(one_of(*CONDITIONINGS))
+    acgan_weight: float = setting(non_negative)
+
+
 # ---- loss: adversarial losses (gan_jax/losses.py) ----
 
 
@@ -413,7 +428,8 @@ SELECTED_BY_NAME = {
              "movielens_100k": MovieLens, "cdnow": CDNOW, "adult": Adult,
              "table": Table, "sines": Sines, "series_file": SeriesFile},
     "model": {"dcgan": DCGAN, "mlp": MLP, "resnet": ResNet, "cfgan": CFGAN,
-              "ganomaly": GANomaly, "tabular": Tabular, "timegan": TimeGAN},
+              "ganomaly": GANomaly, "tabular": Tabular, "timegan": TimeGAN,
+              "rcgan": RCGAN},
     "loss": {**{name: Loss for name in LOSSES}, "wasserstein": Wasserstein, "wgan_gp": WGANGP},
     "optim": {"adam": Adam, "rmsprop": RMSProp, "sgd": SGD},
 }

@@ -139,9 +139,9 @@ DATA_KINDS = {"fashion_mnist": "images", "stacked_fashion_mnist": "images", "ima
               "series_file": "sequences"}
 MODEL_KINDS = {"dcgan": ("images",), "resnet": ("images",), "ganomaly": ("images",),
                "mlp": ("images", "2D points", "a table"), "cfgan": ("interaction data",),
-               "tabular": ("a table",), "timegan": ("sequences",)}
+               "tabular": ("a table",), "timegan": ("sequences",), "rcgan": ("sequences",)}
 # Models whose G and D take category labels (data.conditional=true).
-LABEL_CONDITIONED = ("dcgan", "mlp", "resnet")
+LABEL_CONDITIONED = ("dcgan", "mlp", "resnet", "rcgan")
 
 
 def _check_model_fits_data(model: str, data: Mapping) -> None:

@@ -44,6 +44,12 @@ class Series:
         """Model outputs ([0, 1]) in the data's units."""
         return (np.asarray(x) * self.span + self.low).astype(np.float32)
 
+    def heldout_windows(self, n: int) -> np.ndarray:
+        """The first n held-out sequences in the model's units (cycled when n exceeds them): the
+        windows whose prefixes a prefix-conditioned generator continues when it is sampled and
+        evaluated, so that it is judged on prefixes it never trained on."""
+        return self.scale(np.resize(self.heldout, (n, *self.heldout.shape[1:])))
+
 
 def windows(values: np.ndarray, seq_len: int, stride: int) -> np.ndarray:
     """The windows of one series `values` [L, F]: [k, seq_len, F] starting at steps 0, stride,

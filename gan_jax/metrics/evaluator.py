@@ -201,7 +201,9 @@ class SeriesEvaluator:
                               real training sequences, to every held-out sequence's
                               (`series_frechet`)
     The classifiers train for the authors' 2,000 and 5,000 iterations, the encoder for
-    `encoder_iterations`, all with keys from eval.seed."""
+    `encoder_iterations`, all with keys from eval.seed. A prefix-conditioned generator
+    (`model.prefix_steps`) is asked to continue the held-out sequences (`conditions`), never the
+    training ones."""
 
     reference_is = "real training sequences"
 
@@ -220,6 +222,15 @@ class SeriesEvaluator:
         encoder = series_frechet.train_encoder(self.series.train, seed=self.seed,
                                                iterations=self.encoder_iterations)
         return encoder, encoder.stats(self.series.heldout)
+
+    @property
+    def conditions(self) -> np.ndarray:
+        """The windows a prefix-conditioned generator (`model.prefix_steps`) continues: one per
+        held-out sequence, in the model's units."""
+        return self.conditions_for(len(self.series.heldout))
+
+    def conditions_for(self, n: int) -> np.ndarray:
+        return self.series.heldout_windows(n)
 
     def __call__(self, samples) -> dict[str, float]:
         return self.score(self.series.unscale(samples))

@@ -18,8 +18,9 @@ def build_diffaugment(cfg, data, batch_size) -> Mitigation:
     parts = raw.split(",") if isinstance(raw, str) else list(raw)
     policy = tuple(p.strip() for p in parts if p.strip())
     if not data.is_image:
+        kind = "sequences" if data.series is not None else "points"
         raise ConfigError(f"mitigation=diffaugment augments images; data={data.name} holds "
-                          f"points. Use mitigation=instance_noise or bcr for 2D data.")
+                          f"{kind}. Use mitigation=instance_noise or bcr for {kind}.")
     unknown = sorted(set(policy) - set(augment.POLICIES))
     if unknown:
         raise ConfigError(f"mitigation.diffaugment.policy has unknown {unknown}; use a comma list "

@@ -11,7 +11,7 @@ import jax
 from gan_jax.data.spec import Dataset
 from gan_jax.errors import ConfigError
 from gan_jax.numeric_settings import number
-from gan_jax.models import cfgan, dcgan, ganomaly, mlp, resnet, tabular, timegan
+from gan_jax.models import cfgan, dcgan, ganomaly, mlp, rcgan, resnet, tabular, timegan
 from gan_jax.models.critic import Critic, CriticOutput
 from gan_jax.models.layers import output_activation
 
@@ -139,9 +139,39 @@ def table_pairing(cfg: Any, data: Dataset) -> Pairing:
                    critic_reads="input", noisy=True)
 
 
+def build_rcgan(cfg: Any, data: Dataset, out_act, num_classes: int, bn_axis: str | None):
+    """RCGAN's recurrent pair (`models.rcgan`); model.prefix_steps=w > 0 makes G continue the
+    first w steps of each window."""
+    if data.series is None:
+        raise ConfigError(f"model=rcgan needs sequences (data=sines); data={data.name} holds none.")
+    seq_len, features = data.shape
+    w = int(cfg["prefix_steps"])
+    if not 0 <= w < seq_len:
+        raise ConfigError(f"model.prefix_steps={w} must lie in 0..{seq_len - 1}: G continues the "
+                          f"first w of each window's {seq_len} steps (0: no prefix), e.g. "
+                          f"model.prefix_steps={seq_len // 2}.")
+    if w and num_classes:
+        raise ConfigError(f"model.prefix_steps={w} with data.conditional=true: a prefix model "
+                          f"reads one condition, its prefix; set model.prefix_steps=0 or drop "
+                          f"data.conditional.")
+    hidden, layers, cell = int(cfg["hidden_dim"]), int(cfg["num_layers"]), cfg["cell"]
+    g = rcgan.Generator(seq_len, features, out_act, int(cfg["z_dim"]), hidden, layers, cell,
+                        num_classes, int(cfg["label_dim"]), w)
+    return g, rcgan.Discriminator(hidden, layers, cell), nn.initializers.lecun_normal()
+
+
+def rcgan_pairing(cfg: Any, data: Dataset) -> Pairing | None:
+    """With a prefix, G answers each real window with a continuation of its first w steps; D
+    judges whole windows alone. None without one."""
+    w = int(cfg["prefix_steps"])
+    if not w:
+        return None
+    return Pairing(*rcgan.prefix(w), (w, data.shape[1]), critic_reads="none", noisy=True)
+
+
 # model.name -> (cfg, data, output activation, classes, batch-norm axis) -> (G, D trunk, D head init).
 BUILDERS = {"dcgan": build_dcgan, "mlp": build_mlp, "resnet": build_resnet, "cfgan": build_cfgan,
-            "ganomaly": build_ganomaly, "tabular": build_tabular}
+            "ganomaly": build_ganomaly, "tabular": build_tabular, "rcgan": build_rcgan}
 def build_timegan(cfg: Any, data: Dataset) -> GAN:
     """TimeGAN's networks (`models.timegan`); its critic judges embeddings, not sequences."""
     if data.series is None:
@@ -158,7 +188,9 @@ def build_timegan(cfg: Any, data: Dataset) -> GAN:
 # five networks); they train in phases of their own (`training.setup.MODEL_PHASES`).
 WHOLE_GANS = {"timegan": build_timegan}
 # model.name -> (cfg, data) -> Pairing, for models whose G answers each real example.
-PAIRINGS = {"cfgan": cfgan_pairing, "ganomaly": image_pairing, "tabular": table_pairing}
+# (None: this configuration of the model answers nothing, e.g. RCGAN without a prefix.)
+PAIRINGS = {"cfgan": cfgan_pairing, "ganomaly": image_pairing, "tabular": table_pairing,
+            "rcgan": rcgan_pairing}
 NAMES = (*BUILDERS, *WHOLE_GANS)
 
 
@@ -188,8 +220,9 @@ def build(cfg: Any, data: Dataset, conditional: bool = False,
     reads = pairing.critic_reads if pairing is not None else "none"
     d = Critic(trunk, num_classes=num_classes, conditioning=conditioning, head_init=head_init,
                trunk_reads_condition=reads == "trunk", joins_condition=reads == "input")
-    # Generators that draw their own noise from z (tabular: Gumbel noise) widen the latent.
-    latent_dim = int(cfg["latent_dim"]) + getattr(g, "noise_dim", 0)
+    # Generators that draw their own noise from z (tabular: Gumbel noise; rcgan: all of it,
+    # per step) widen the latent.
+    latent_dim = int(cfg.get("latent_dim", 0)) + getattr(g, "noise_dim", 0)
     return GAN(g, d, latent_dim, cfg["latent_dist"], num_classes, pairing)
 
 
