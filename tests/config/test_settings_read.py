@@ -92,6 +92,13 @@ def small(group, option, fake_root):
         path = fake_root.parent / "demand.csv"
         demand().to_csv(path, index=False)
         return [*file_overrides(path), "data.category_column=region"]
+    if group == "model" and option == "rcgan":  # labelled series, so its conditioning keys act
+        path = fake_root.parent / "demand.csv"
+        demand().to_csv(path, index=False)
+        return ["data=series_file", f"data.path={path}", "data.id_column=store",
+                "data.time_column=day", "data.seq_len=6", "data.category_column=region",
+                "data.conditional=true", "model=rcgan", "model.hidden_dim=4", "model.z_dim=2",
+                "trainer.batch_size=8", "model.conditioning=acgan"]
     if group == "data" and option == "movielens_100k":
         return [*TINY_CFGAN, f"data.root={write_fake_movielens(fake_root.parent / 'ml')}"]
     if group == "data":

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from gan_jax import losses, mitigations
-from gan_jax.data import sines
+from gan_jax.data.series import Series
 from gan_jax.data.spec import Dataset, sample_by_index
 from gan_jax.errors import ConfigError
 from gan_jax.models import rcgan
@@ -166,8 +166,7 @@ def banded_sines(n: int = 64, seq_len: int = 6, features: int = 3) -> Dataset:
                     rng.uniform(0.0, 0.1, (n, 1, features)))
     t = np.arange(seq_len)[None, :, None]
     x = ((np.sin(freq * t + rng.uniform(0, 0.1, (n, 1, features))) + 1) / 2).astype(np.float32)
-    low = x.min(axis=(0, 1))
-    series = sines.Series(x, x[:8], low, x.max(axis=(0, 1)) - low + sines.EPS)
+    series = Series.fit(x, x[:8])
     arrays = {"x": jnp.asarray(series.scale(x)), "y": jnp.asarray(labels, jnp.int32)}
     return Dataset("banded_sines", arrays, lambda a, k, m: sample_by_index(a, k, m, lambda v: v),
                    (seq_len, features), (0.0, 1.0), class_names=("slow", "fast"), series=series)
