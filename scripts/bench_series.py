@@ -40,6 +40,9 @@ from omegaconf import OmegaConf
 from gan_jax.training import setup as setup_lib
 from gan_jax.training.step import make_train_chunk
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # experiments/, run as a script
+from experiments.provenance import commit, cpu_model  # noqa: E402
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TWIN = ROOT / "scripts" / "torch_timegan.py"
 GOAL = 1.5  # issue 24: gan_jax at least 1.5x the eager twin's steps per second
@@ -123,23 +126,6 @@ class Twin:
         self.proc.stdin.write("quit\n")
         self.proc.stdin.close()
         self.proc.wait()
-
-
-def cpu_model() -> str:
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def commit() -> str:
-    def git(*a):
-        return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    head = git("rev-parse", "--short", "HEAD") or "unknown"
-    return head + (" (uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
 def stamp() -> str:
