@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         run_dir = out / "runs" / args.budget / model
         if args.force and run_dir.exists():
             shutil.rmtree(run_dir)
-        runs[model] = (run_dir, train(model, budget["models"][model], budget["seeds"], run_dir))
+        runs[model] = train(model, budget["models"][model], budget["seeds"], run_dir)
     if args.train_only:
         return 0
 
