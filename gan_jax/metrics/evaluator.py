@@ -212,9 +212,10 @@ class SeriesEvaluator:
         self.series, self.seed, self.iterations = data.series, seed, iterations
         self.encoder_iterations = encoder_iterations
         if len(self.series.heldout) < 2:
+            setting = "data.heldout_fraction" if data.name == "series_file" else "data.heldout"
             raise ConfigError(f"the series metrics fit a Gaussian to the held-out sequences' features "
                               f"and there are {len(self.series.heldout)}; hold out at least 2 "
-                              f"(data.heldout).")
+                              f"({setting}).")
 
     @functools.cached_property
     def encoder(self) -> tuple[series_frechet.Encoder, tuple[np.ndarray, np.ndarray]]:
