@@ -64,16 +64,16 @@ BUDGETS = {
                   "trainer.sample_every=5000", "trainer.checkpoint_every=500",
                   "trainer.eval_samples=2000"]}},
     # Only that the pipeline runs end to end; the numbers mean nothing.
-    "smoke": {"seeds": [0, 1], "samples": 40, "repeats": 2, "models": {
+    "smoke": {"seeds": [0, 1], "samples": 40, "repeats": 1, "models": {
         "timegan": ["data.num_sequences=64", "data.heldout=32", "data.seq_len=6",
                     "data.features=3", "model.hidden_dim=4", "model.num_layers=2",
                     "model.autoencoder_steps=2", "model.supervised_steps=2", "trainer.steps=6",
-                    "trainer.batch_size=8", "trainer.log_every=2", "trainer.eval_every=2",
+                    "trainer.batch_size=8", "trainer.log_every=2", "trainer.eval_every=6",
                     "trainer.sample_every=6", "trainer.checkpoint_every=2",
                     "trainer.eval_samples=20"],
         "rcgan": ["data.num_sequences=64", "data.heldout=32", "data.seq_len=6",
                   "data.features=3", "model.hidden_dim=4", "trainer.steps=4",
-                  "trainer.batch_size=8", "trainer.log_every=2", "trainer.eval_every=2",
+                  "trainer.batch_size=8", "trainer.log_every=2", "trainer.eval_every=4",
                   "trainer.sample_every=4", "trainer.checkpoint_every=2",
                   "trainer.eval_samples=20"]}},
 }
