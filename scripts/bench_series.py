@@ -28,7 +28,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 
 import flax
 import jax
@@ -38,10 +37,10 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from gan_jax.training import setup as setup_lib
-from gan_jax.training.step import make_train_chunk
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # experiments/, run as a script
 from experiments.provenance import commit, cpu_model  # noqa: E402
+from scripts.bench_step import timed_chunks  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TWIN = ROOT / "scripts" / "torch_timegan.py"
@@ -59,21 +58,7 @@ def jax_runner(setup, chunk: int):
     """(compile seconds, run(calls) -> seconds per step) for the joint phase's step."""
     joint = setup.schedule()[-1]
     assert joint.name == "joint", joint.name
-    box = [setup.init_state()]
-    train = jax.jit(make_train_chunk(joint.step, chunk), donate_argnums=0)
-    start = time.perf_counter()
-    compiled = train.lower(box[0], setup.data.arrays).compile()
-    compile_s = time.perf_counter() - start
-
-    def run(calls: int) -> float:
-        start = time.perf_counter()
-        for _ in range(calls):
-            box[0], metrics = compiled(box[0], setup.data.arrays)
-        jax.block_until_ready((box[0], metrics))
-        return (time.perf_counter() - start) / (calls * chunk)
-
-    run(1)  # warm-up
-    return compile_s, run
+    return timed_chunks(joint.step, setup.init_state(), setup.data.arrays, chunk)
 
 
 def torch_python(given: str | None) -> str:

@@ -39,15 +39,22 @@ def jax_runner(cfg, chunk: int, vmap_one: bool = False):
     if vmap_one:
         box[0] = jax.tree_util.tree_map(lambda x: x[None], box[0])
         step = jax.vmap(s.step, in_axes=(0, None))
+    return timed_chunks(step, box[0], s.data.arrays, chunk)
+
+
+def timed_chunks(step, state, arrays, chunk: int):
+    """(compile seconds, run(calls) -> seconds per step) of `step` run as gan_jax.train runs
+    it: jitted chunks of `chunk` steps in one lax.scan, state donated, after one warm-up call."""
+    box = [state]
     train = jax.jit(make_train_chunk(step, chunk), donate_argnums=0)
     start = time.perf_counter()
-    compiled = train.lower(box[0], s.data.arrays).compile()
+    compiled = train.lower(box[0], arrays).compile()
     compile_s = time.perf_counter() - start
 
     def run(calls: int) -> float:
         start = time.perf_counter()
         for _ in range(calls):
-            box[0], metrics = compiled(box[0], s.data.arrays)
+            box[0], metrics = compiled(box[0], arrays)
         jax.block_until_ready((box[0], metrics))
         return (time.perf_counter() - start) / (calls * chunk)
 
