@@ -13,6 +13,8 @@ Registered (`loss.name`):
   hinge           Lim & Ye 2017; Miyato et al. 2018.
   ragan           Relativistic average standard GAN, Jolicoeur-Martineau 2019.
   ragan_hinge     Relativistic average hinge GAN, Jolicoeur-Martineau 2019.
+  rsgan           Relativistic standard GAN, Jolicoeur-Martineau 2019 (RelGAN's loss): real and
+                  fake logits compared pair by pair, not against the other batch's mean.
 """
 
 from __future__ import annotations
@@ -98,6 +100,16 @@ def relativistic_average(d_loss: LossFn) -> AdversarialLoss:
     return AdversarialLoss(d, g, g_uses_real=True)
 
 
+def d_loss_relativistic(real: jax.Array, fake: jax.Array) -> jax.Array:
+    """RSGAN's D: -log sigmoid(C_r - C_f), the i-th real against the i-th fake."""
+    return jnp.mean(jax.nn.softplus(fake - real))
+
+
+def g_loss_relativistic(real: jax.Array, fake: jax.Array) -> jax.Array:
+    """RSGAN's G: -log sigmoid(C_f - C_r)."""
+    return jnp.mean(jax.nn.softplus(real - fake))
+
+
 LOSSES = {
     "minimax": AdversarialLoss(d_loss_bce, g_loss_minimax),
     "non_saturating": AdversarialLoss(d_loss_bce, g_loss_non_saturating),
@@ -107,6 +119,7 @@ LOSSES = {
     "hinge": AdversarialLoss(d_loss_hinge, g_loss_critic),
     "ragan": relativistic_average(d_loss_bce),
     "ragan_hinge": relativistic_average(d_loss_hinge),
+    "rsgan": AdversarialLoss(d_loss_relativistic, g_loss_relativistic, g_uses_real=True),
 }
 
 

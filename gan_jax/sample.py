@@ -10,6 +10,8 @@
     python -m gan_jax.sample run_dir=runs/timegan n=1000                # sequences [n, T, F] (.npy)
     python -m gan_jax.sample run_dir=runs/demand n=100                  # data=series_file: a CSV
     python -m gan_jax.sample run_dir=runs/rcgan_prefix n=100           # continuations of held-out windows
+    python -m gan_jax.sample run_dir=runs/lm_coco n=200 temperature=0.7  # sentences, one per line (.txt)
+    python -m gan_jax.sample run_dir=runs/relgan n=20 prompt="a man riding"  # sentences that begin so
 
 Options: n, category (a class name, an index, or `all` for n per category; conditional runs), seed,
 step (checkpoint; the latest by default), ema (use the EMA generator when the run has one), interpolate, steps
@@ -22,6 +24,9 @@ run's `data.constraints`, fixed values set and rows breaking an inequality drawn
 G's rows as they come).
 Sequences: `.npy` [n, T, F] in the data's units; a `data=series_file` run writes a table in the
 file's own columns instead (format: csv, the default, parquet or npy).
+Text (model=relgan, model=lm): a .txt file, one sentence per line; temperature (> 0, default 1:
+the model's own distribution; lower: likelier, less diverse sentences) and prompt (words every
+sentence begins with, each in the run's vocabulary).
 """
 
 from __future__ import annotations
@@ -59,6 +64,8 @@ class SampleConfig:
     format: str | None = None
     condition: str | None = None
     constraints: bool = True
+    temperature: float | None = None
+    prompt: str | None = None
 
 # A conditioned or constrained table gives up when G's rows pass this rarely (rows drawn per row
 # kept).
@@ -112,6 +119,11 @@ def sample(cfg: SampleConfig) -> dict:
         return sample_table(cfg, gan, data.table, state, run_dir)
     if data.series is not None:
         return sample_series(cfg, gan, data, state, run_dir)
+    if data.text is not None:
+        return sample_text(cfg, gan, data.text, state, run_dir)
+    if cfg.temperature is not None or cfg.prompt is not None:
+        raise ConfigError("temperature= and prompt= are settings of text runs (model=relgan, "
+                          "model=lm); drop them.")
     if gan.pairing is not None:  # G answers given examples (a user's history, a photo)
         raise ConfigError(answers_only(run_dir, run.cfg["model"]["name"]))
     if cfg.format not in (None, "png") or cfg.condition is not None or not cfg.constraints:
@@ -294,6 +306,52 @@ def sample_series(cfg: SampleConfig, gan, data, state, run_dir: pathlib.Path) ->
     out.parent.mkdir(parents=True, exist_ok=True)
     np.save(out, x)
     return {"npy": str(out)}
+
+
+def prompt_ids(prompt: str | None, text, n: int) -> jax.Array | None:
+    """[n, L] token ids every sentence begins with (-1 where G writes), or None."""
+    if prompt is None:
+        return None
+    from gan_jax.data.text import tokenize  # noqa: PLC0415  (text runs only)
+
+    words = tokenize(prompt)
+    unknown = [w for w in words if w not in text.index]
+    if not words or unknown:
+        raise ConfigError(f"prompt={prompt!r}: " + (f"the word {unknown[0]!r} is not in the run's "
+                          f"vocabulary of {len(text.vocabulary)} words" if unknown else
+                          "it holds no word") + "; use words of the training sentences.")
+    if len(words) >= text.max_length:
+        raise ConfigError(f"prompt={prompt!r} has {len(words)} words; sentences have at most "
+                          f"{text.max_length}: give a shorter prompt.")
+    ids = np.full((n, text.max_length), -1, np.int32)
+    ids[:, :len(words)] = [text.index[w] for w in words]
+    return jnp.asarray(ids)
+
+
+def sample_text(cfg: SampleConfig, gan, text, state, run_dir: pathlib.Path) -> dict:
+    """n sentences at `temperature` (optionally after a prompt), one per line in a .txt."""
+    if cfg.interpolate or cfg.condition is not None or cfg.category is not None:
+        raise ConfigError("interpolate=, condition= and category= do not apply to a text run; it "
+                          "takes n=, temperature=, prompt=, seed=, step=, out=.")
+    if cfg.format not in (None, "txt"):
+        raise ConfigError(f"format={cfg.format}: a text run writes .txt; drop format=.")
+    temperature = 1.0 if cfg.temperature is None else cfg.temperature
+    if not temperature > 0:
+        raise ConfigError(f"temperature={cfg.temperature} must be positive (1: the model's own "
+                          f"distribution; e.g. temperature=0.7 for likelier sentences).")
+    y = prompt_ids(cfg.prompt, text, cfg.n)
+    gan = dataclasses.replace(gan, generator=gan.generator.clone(sample_temperature=temperature))
+    z = gan.sample_latent(jax.random.PRNGKey(cfg.seed), cfg.n)
+    generate_fn = jax.jit(lambda s, z, y: generate(gan, s, z, y, cfg.ema))
+    ids = in_chunks(lambda z, y: generate_fn(state, z, y), z, y)
+    name = f"step{int(state.step)}_n{cfg.n}_t{temperature:g}"
+    name += f"_member{cfg.member}" if cfg.member is not None else ""
+    out = pathlib.Path(cfg.out) if cfg.out else run_dir / "samples" / f"{name}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")  # nothing half-written
+    tmp.write_text("".join(" ".join(text.decode(row)) + "\n" for row in np.asarray(ids)))
+    tmp.replace(out)
+    return {"txt": str(out)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,6 +30,8 @@ def _by_hand(name, real, fake):
         return np.mean(f) - np.mean(r), -np.mean(f)
     if name == "hinge":
         return np.mean(relu(1 - r)) + np.mean(relu(1 + f)), -np.mean(f)
+    if name == "rsgan":  # pair by pair: -log sigmoid(C_r,i - C_f,i)
+        return -np.mean(np.log(sig(r - f))), -np.mean(np.log(sig(f - r)))
     rr, rf = _relative(r, f)
     if name == "ragan":
         return (-np.mean(np.log(sig(rr))) - np.mean(np.log(1 - sig(rf))),
@@ -40,7 +42,7 @@ def _by_hand(name, real, fake):
     raise KeyError(name)
 
 
-NEW_LOSSES = ("least_squares", "wasserstein", "wgan_gp", "hinge", "ragan", "ragan_hinge")
+NEW_LOSSES = ("least_squares", "wasserstein", "wgan_gp", "hinge", "ragan", "ragan_hinge", "rsgan")
 
 
 def test_discriminator_cross_entropy_by_hand():
@@ -71,7 +73,7 @@ def test_new_losses_by_hand(name):
 def test_only_relativistic_generators_read_real_logits():
     fake = jnp.array([0.5, -3.0])
     for name, loss in losses.LOSSES.items():
-        assert loss.g_uses_real == name.startswith("ragan"), name
+        assert loss.g_uses_real == name.startswith(("ragan", "rsgan")), name
         if not loss.g_uses_real:  # g_loss must then ignore real logits
             np.testing.assert_allclose(loss.g_loss(REAL, fake), loss.g_loss(REAL + 7.0, fake))
 

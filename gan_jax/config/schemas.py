@@ -250,6 +250,29 @@ class RCGAN:
     acgan_weight: float = setting(non_negative)
 
 
+@dataclass
+class LM:
+    name: str = setting()
+    cell: str = setting(one_of("rmc", "lstm"))
+    embed_dim: int = setting(positive)
+    hidden_dim: int = setting(positive)
+    mem_slots: int = setting(positive)
+    head_size: int = setting(positive)
+    num_heads: int = setting(positive)
+
+
+@dataclass
+class RelGAN(LM):
+    d_embed_dim: int = setting(positive)
+    representations: int = setting(positive)
+    num_filters: int = setting(positive)
+    pretrain_steps: int = setting(non_negative, "0 skips maximum-likelihood pretraining")
+    pretrain_lr: float = setting(positive)
+    max_temperature: float = setting(at_least(1.0), "beta_max >= 1, e.g. 100 or 1000")
+    temperature_schedule: str = setting(one_of("exp", "linear", "constant"))
+    temperature_steps: int = setting(positive)
+
+
 # ---- loss: adversarial losses (gan_jax/losses.py) ----
 
 
@@ -282,6 +305,7 @@ class OptimBase:
     ema_decay: float = setting(fraction)
     g_l2: float = setting(non_negative)
     d_l2: float = setting(non_negative)
+    clip_norm: Optional[float] = setting(positive)
 
 
 @dataclass
@@ -429,7 +453,7 @@ SELECTED_BY_NAME = {
              "table": Table, "sines": Sines, "series_file": SeriesFile},
     "model": {"dcgan": DCGAN, "mlp": MLP, "resnet": ResNet, "cfgan": CFGAN,
               "ganomaly": GANomaly, "tabular": Tabular, "timegan": TimeGAN,
-              "rcgan": RCGAN},
+              "rcgan": RCGAN, "relgan": RelGAN, "lm": LM},
     "loss": {**{name: Loss for name in LOSSES}, "wasserstein": Wasserstein, "wgan_gp": WGANGP},
     "optim": {"adam": Adam, "rmsprop": RMSProp, "sgd": SGD},
 }

@@ -49,6 +49,7 @@ class Dataset:
     take: Callable[[Any, jax.Array], tuple[jax.Array, jax.Array]] | None = None
     table: Any = None
     series: Any = None
+    text: Any = None
 
     @property
     def num_examples(self) -> int:

@@ -15,6 +15,11 @@ Sequences (sines): TimeGAN's discriminative and predictive scores (`metrics.seri
 authors' code computes them (against the training sequences) and against held-out ones, the
 autocorrelation error and a Frechet distance of learnt sequence features against held-out ones;
 `reference` puts real training sequences in the synthetic ones' place (the paper's "real data" row).
+Text (COCO captions, a user's text file): BLEU-2..5 of the generated sentences against every
+held-out sentence, Self-BLEU-4 among them, a Frechet distance of sentence features to the held-out
+sentences', and NLL_gen, the generator's negative log-likelihood per token of the held-out
+sentences (`TextEvaluator`, `metrics.text`); `reference` puts training sentences in the
+generated ones' place.
 Other data (a user's photos, `image_folder`): no evaluator (`build` returns None), since the
 domain CNN only knows 28x28 grey Fashion-MNIST; runs train and sample, without `eval/*` metrics.
 
@@ -35,7 +40,8 @@ from gan_jax.data import fashion_mnist, stacked_fashion_mnist
 from gan_jax.data.spec import Dataset
 from gan_jax.errors import ConfigError
 from gan_jax.metrics import (classifier, feature_net, frechet, kid, manifold, ranking, series,
-                             series_acf, series_frechet, stacked, tabular)
+                             series_acf, series_frechet, stacked, tabular, text_features)
+from gan_jax.metrics import text as text_metrics
 from gan_jax.metrics.mixtures import mode_metrics
 
 class MixtureEvaluator:
@@ -265,6 +271,61 @@ class SeriesEvaluator:
         return self.score(self.series.train[rng.permutation(len(self.series.train))[:n]])
 
 
+class TextEvaluator:
+    """The text-GAN metrics of n generated sentences (token ids [n, L]) against the held-out ones:
+      bleu2..bleu5   BLEU of each generated sentence against all held-out sentences, smoothing
+                     method 1, averaged (Texygen's and the RelGAN authors' convention)
+      self_bleu4     each generated sentence against the other generated ones (diversity: lower is
+                     more diverse)
+      frechet        Frechet distance of the fixed sentence encoder's features (`text_features`)
+    and `model_metrics`: NLL_gen, the generator's teacher-forced negative log-likelihood per token
+    of the held-out sentences (end-of-sentence padding included, as the RelGAN authors' is)."""
+
+    reference_is = "real training sentences"
+
+    def __init__(self, data: Dataset, chunk: int = 500):
+        self.text, self.chunk = data.text, chunk
+        if self.text.test is None or not len(self.text.test):
+            raise ConfigError(f"the text metrics (BLEU, NLL_gen) compare with held-out sentences and "
+                              f"data={data.name} has none; give a held-out file (data.test_path) or "
+                              f"train without evaluation (trainer.eval_every larger than trainer.steps).")
+
+    @functools.cached_property
+    def references(self) -> tuple[text_metrics.BleuReferences, np.ndarray]:
+        """The held-out sentences' n-gram tables and feature statistics, made at first use."""
+        refs = [list(s) for s in self.text.test_sentences]
+        return text_metrics.BleuReferences.build(refs, max_n=5), text_features.sentence_features(refs)
+
+    def sentences(self, ids) -> list[list[str]]:
+        return [self.text.decode(row) for row in np.asarray(ids)]
+
+    def __call__(self, samples) -> dict[str, float]:
+        return self.score(self.sentences(samples))
+
+    def score(self, sentences: list[list[str]]) -> dict[str, float]:
+        if len(sentences) < 2:
+            raise ConfigError(f"Self-BLEU compares each generated sentence with the others: ask for "
+                              f"at least 2 (trainer.eval_samples), not {len(sentences)}.")
+        refs, features = self.references
+        values = text_metrics.bleu(sentences, refs, max_n=5)
+        values["self_bleu4"] = text_metrics.self_bleu(sentences, n=4)
+        values["frechet"] = frechet.frechet_distance_features(
+            text_features.sentence_features(sentences), features)
+        return {k: float(v) for k, v in values.items()}
+
+    def model_metrics(self, apply_generator) -> dict[str, float]:
+        """`apply_generator(method, x)`: the run's generator's `method` on x (its EMA weights when
+        kept)."""
+        test = self.text.test
+        total = sum(float(np.sum(apply_generator("nll", test[i:i + self.chunk])))
+                    for i in range(0, len(test), self.chunk))
+        return {"nll_gen": total / test.size}
+
+    def reference(self, n: int) -> dict[str, float]:
+        train = self.text.train[np.random.default_rng(0).permutation(len(self.text.train))[:n]]
+        return self.score(self.sentences(train))
+
+
 def build(cfg: Any, data_cfg: Any, data: Dataset):
     """The evaluator for `data` per the eval group `cfg` (validated by gan_jax.config), or None
     when the data has no metrics."""
@@ -276,6 +337,8 @@ def build(cfg: Any, data_cfg: Any, data: Dataset):
         return MixtureEvaluator(data, float(cfg["mode_threshold"]))
     if data.series is not None:
         return SeriesEvaluator(data, int(cfg["seed"]))
+    if data.text is not None:
+        return TextEvaluator(data)
     if data.name not in ("fashion_mnist", "stacked_fashion_mnist"):
         return None
     split, count = cfg["reference_split"], cfg["reference_samples"]

@@ -11,7 +11,7 @@ import jax
 from gan_jax.data.spec import Dataset
 from gan_jax.errors import ConfigError
 from gan_jax.numeric_settings import number
-from gan_jax.models import cfgan, dcgan, ganomaly, mlp, rcgan, resnet, tabular, timegan
+from gan_jax.models import cfgan, dcgan, ganomaly, mlp, rcgan, relgan, resnet, tabular, timegan
 from gan_jax.models.critic import Critic, CriticOutput
 from gan_jax.models.layers import output_activation
 
@@ -169,9 +169,41 @@ def rcgan_pairing(cfg: Any, data: Dataset) -> Pairing | None:
     return Pairing(*rcgan.prefix(w), (w, data.shape[1]), critic_reads="none", noisy=True)
 
 
+def text_generator(cfg: Any, data: Dataset) -> relgan.Generator:
+    if data.text is None:
+        raise ConfigError(f"model={cfg['name']} needs text (data=coco_captions or data=text_file); "
+                          f"data={data.name} holds none.")
+    seq_len, vocab = data.shape
+    return relgan.Generator(seq_len, vocab, cfg["cell"], int(cfg["embed_dim"]), int(cfg["hidden_dim"]),
+                            int(cfg["mem_slots"]), int(cfg["head_size"]), int(cfg["num_heads"]))
+
+
+def build_relgan(cfg: Any, data: Dataset, out_act, num_classes: int, bn_axis: str | None):
+    """RelGAN's pair (`models.relgan`); the Critic's head gives one logit per representation."""
+    g = text_generator(cfg, data)
+    width, reps = int(cfg["d_embed_dim"]), int(cfg["representations"])
+    if width % reps:
+        raise ConfigError(f"model.d_embed_dim={width} must be a multiple of model.representations="
+                          f"{reps} (each representation reads d_embed_dim / representations "
+                          f"columns), e.g. model.d_embed_dim={reps * max(1, width // reps)}.")
+    if data.shape[0] < 5:
+        raise ConfigError(f"model=relgan's D reads 5 tokens at a time; data.max_length="
+                          f"{data.shape[0]} is shorter: raise it to at least 5.")
+    trunk = relgan.Discriminator(width, reps, num_filters=int(cfg["num_filters"]))
+    return g, trunk, relgan.linear_init(100)
+
+
+def build_lm(cfg: Any, data: Dataset, out_act, num_classes: int, bn_axis: str | None):
+    """RelGAN's G alone; D is a one-filter placeholder that the maximum-likelihood run never
+    trains (the state keeps a D, so every command reads an lm run as any other)."""
+    trunk = relgan.Discriminator(1, 1, filter_sizes=(1,), num_filters=1, fc_dim=1)
+    return text_generator(cfg, data), trunk, relgan.linear_init(1)
+
+
 # model.name -> (cfg, data, output activation, classes, batch-norm axis) -> (G, D trunk, D head init).
 BUILDERS = {"dcgan": build_dcgan, "mlp": build_mlp, "resnet": build_resnet, "cfgan": build_cfgan,
-            "ganomaly": build_ganomaly, "tabular": build_tabular, "rcgan": build_rcgan}
+            "ganomaly": build_ganomaly, "tabular": build_tabular, "rcgan": build_rcgan,
+            "relgan": build_relgan, "lm": build_lm}
 def build_timegan(cfg: Any, data: Dataset) -> GAN:
     """TimeGAN's networks (`models.timegan`); its critic judges embeddings, not sequences."""
     if data.series is None:
@@ -223,7 +255,7 @@ def build(cfg: Any, data: Dataset, conditional: bool = False,
     # Generators that draw their own noise from z (tabular: Gumbel noise; rcgan: all of it,
     # per step) widen the latent.
     latent_dim = int(cfg.get("latent_dim", 0)) + getattr(g, "noise_dim", 0)
-    return GAN(g, d, latent_dim, cfg["latent_dist"], num_classes, pairing)
+    return GAN(g, d, latent_dim, cfg.get("latent_dist", "normal"), num_classes, pairing)
 
 
 __all__ = ["BUILDERS", "GAN", "NAMES", "Pairing", "Critic", "CriticOutput", "build"]

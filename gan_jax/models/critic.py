@@ -21,7 +21,7 @@ CONDITIONINGS = ("projection", "acgan")
 
 
 class CriticOutput(NamedTuple):
-    logits: jax.Array                 # [B / pack]
+    logits: jax.Array                 # [B / pack], or [B, R] for a trunk with R representations (RelGAN)
     features: jax.Array               # [B / pack, F]: the input of the linear head
     class_logits: jax.Array | None    # [B / pack, num_classes] with ACGAN, else None
 
@@ -63,7 +63,7 @@ class Critic(nn.Module):
             h = self.trunk(x, train=train)
         for layer in self.feature_layers:
             h = layer(h)
-        logits = nn.Dense(1, kernel_init=self.head_init, name="head")(h)[:, 0]
+        logits = nn.Dense(1, kernel_init=self.head_init, name="head")(h)[..., 0]
         class_logits = None
         if self.conditioning == "projection":
             logits = logits + jnp.sum(nn.Embed(self.num_classes, h.shape[-1], name="embed")(y) * h, -1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -26,7 +27,7 @@ from gan_jax.training import population as population_lib
 from gan_jax.training import sampling
 from gan_jax.training import setup as setup_lib
 from gan_jax.training.checkpoint import Checkpoints, Damage
-from gan_jax.training.state import GANState, generate
+from gan_jax.training.state import GANState, apply_generator, generate
 from gan_jax.training.step import make_train_chunk
 
 # Settings that may change when a run is resumed; everything else must match the checkpoint.
@@ -100,6 +101,8 @@ class Run:
         if self.size > 1:
             generate_fn = jax.vmap(generate_fn, in_axes=(0, 0, None))
         self._generate = jax.jit(generate_fn)
+        self._apply_generator = jax.jit(functools.partial(apply_generator, gan),
+                                        static_argnames="method")
 
     def open(self) -> None:
         """Create the run directory, checkpoint manager and TensorBoard writers: the first
@@ -188,6 +191,12 @@ class Run:
 
     def log_samples(self, state: GANState, step: int) -> list[np.ndarray]:
         data = self.setup.data
+        if data.text is not None:  # sentences: the first 16 of the fixed eval latents, as text
+            ids = np.asarray(self._generate(state, self.eval_z[..., :16, :], None))
+            for i in range(self.size):
+                lines = [" ".join(data.text.decode(row)) for row in self.member(ids, i)]
+                self.loggers[i].text("samples", "\n\n".join(lines), step)
+            return []
         if not data.is_image and data.modes is None:  # no picture of, e.g., interaction vectors
             return []
         if data.is_image:
@@ -217,9 +226,14 @@ class Run:
         if self.eval_reference is None:  # real data through the same metrics: the ceiling
             self.eval_reference = self.evaluator.reference(self.eval_z.shape[-2])
         samples = self.eval_samples(state)
+        model_metrics = getattr(self.evaluator, "model_metrics", None)  # metrics that read G itself
         results = []
         for i in range(self.size):
             values = {f"eval/{k}": v for k, v in self.evaluator(self.member(samples, i)).items()}
+            if model_metrics is not None:
+                member = self.member(state, i)
+                apply = lambda method, x: self._apply_generator(member, method=method, x=x)  # noqa: E731
+                values.update({f"eval/{k}": v for k, v in model_metrics(apply).items()})
             self.loggers[i].scalars(values, step)
             results.append(values)
         return results

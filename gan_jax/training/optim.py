@@ -62,7 +62,14 @@ def build(cfg: Any, d_weight_clip: float | None = None, differentiable_d: bool =
     d_opt = with_l2(cfg.get("d_l2"), make(cfg, d_lr, DIFFERENTIABLE_EPS_ROOT if differentiable_d else 0.0))
     if d_weight_clip is not None:
         d_opt = optax.chain(d_opt, clip_weights(d_weight_clip))
-    return with_l2(cfg.get("g_l2"), make(cfg, g_lr)), d_opt
+    g_opt = with_l2(cfg.get("g_l2"), make(cfg, g_lr))
+    return with_clip_norm(cfg.get("clip_norm"), g_opt), with_clip_norm(cfg.get("clip_norm"), d_opt)
+
+
+def with_clip_norm(limit, opt: optax.GradientTransformation) -> optax.GradientTransformation:
+    """`opt` on gradients rescaled to global norm at most `limit` (RelGAN's 5.0); `opt` itself
+    when unset."""
+    return opt if limit is None else optax.chain(optax.clip_by_global_norm(number(limit)), opt)
 
 
 def with_l2(weight, opt: optax.GradientTransformation) -> optax.GradientTransformation:

@@ -19,7 +19,7 @@ from gan_jax.mitigations import penalties
 from gan_jax.mitigations.acgan import build_acgan
 from gan_jax.mitigations.base import Mitigation, Term, TermInputs
 from gan_jax.models import GAN, cfgan, ganomaly, tabular
-from gan_jax.training import optim
+from gan_jax.training import optim, text_phases
 from gan_jax.training.phases import Phase
 from gan_jax.training.state import GANState, init_state, sown
 from gan_jax.training.step import make_train_step
@@ -114,15 +114,29 @@ MODEL_TERMS: dict[str, Callable] = {"cfgan": cfgan_terms, "ganomaly": ganomaly_t
                                     "tabular": tabular_terms}
 
 
-def timegan_phases(cfg: Any, gan: GAN, sample: Callable, g_opt, d_opt, batch_size: int):
+def timegan_phases(cfg: Any, gan: GAN, sample: Callable, g_opt, d_opt, batch_size: int,
+                   plain_step: Callable):
     from gan_jax.training import timegan_phases as tp  # noqa: PLC0415  (TimeGAN's runs only)
     return tp.build(cfg, gan, sample, g_opt, d_opt, batch_size)
 
 
-# model.name -> (cfg, GAN, data sampler, G's optimizer, D's optimizer, batch size) ->
-# (G's optimizer as the state holds it, phases): models that train in phases with steps of their
-# own instead of the plain step.
-MODEL_PHASES: dict[str, Callable] = {"timegan": timegan_phases}
+def relgan_phases(cfg: Any, gan: GAN, sample: Callable, g_opt, d_opt, batch_size: int,
+                  plain_step: Callable):
+    """Maximum-likelihood pretraining, then the plain step at an annealed Gumbel temperature."""
+    return text_phases.build(cfg, gan, sample, g_opt, batch_size, plain_step)
+
+
+def lm_phases(cfg: Any, gan: GAN, sample: Callable, g_opt, d_opt, batch_size: int,
+              plain_step: Callable):
+    """RelGAN's generator trained by maximum likelihood alone (its D is never used)."""
+    return text_phases.build(cfg, gan, sample, g_opt, batch_size, None)
+
+
+# model.name -> (cfg, GAN, data sampler, G's optimizer, D's optimizer, batch size, the plain step)
+# -> (G's optimizer as the state holds it, phases): models that train in phases, with steps of
+# their own or the plain step as one of them.
+MODEL_PHASES: dict[str, Callable] = {"timegan": timegan_phases, "relgan": relgan_phases,
+                                     "lm": lm_phases}
 
 
 def loss_pieces(cfg: Any, selected: dict) -> tuple[tuple[Mitigation, ...], Any]:
@@ -190,16 +204,16 @@ def assemble(cfg: Any, data: Dataset, shard_batch: Callable | None = None,
                                differentiable_d=any(m.critic_for_g for m in pieces))
     category = cfg["data"].get("category")
     sample = data.sample if category is None else category_sampler(data, number(category))
+    step = make_train_step(gan, losses.get(cfg["loss"]["name"]), sample, g_opt, d_opt,
+                           batch_size, int(cfg["optim"]["n_critic"]),
+                           number(cfg["optim"]["ema_decay"]), pieces, shard_batch, axis_name,
+                           int(cfg["optim"].get("n_generator", 1)))
     if cfg["model"]["name"] in MODEL_PHASES:
         if replicas:
             raise ConfigError(f"model={cfg['model']['name']} trains in phases with steps of its "
                               f"own, which do not average over pmap replicas; use "
                               f"trainer.parallel=none or trainer.parallel=data.")
         g_opt, phases = MODEL_PHASES[cfg["model"]["name"]](cfg, gan, sample, g_opt, d_opt,
-                                                           batch_size)
+                                                           batch_size, step)
         return Setup(data, gan, g_opt, d_opt, pieces, phases[-1].step, cfg, phases)
-    step = make_train_step(gan, losses.get(cfg["loss"]["name"]), sample, g_opt, d_opt,
-                           batch_size, int(cfg["optim"]["n_critic"]),
-                           number(cfg["optim"]["ema_decay"]), pieces, shard_batch, axis_name,
-                           int(cfg["optim"].get("n_generator", 1)))
     return Setup(data, gan, g_opt, d_opt, pieces, step, cfg)
