@@ -136,7 +136,7 @@ def validate(cfg: Mapping) -> None:
 DATA_KINDS = {"fashion_mnist": "images", "stacked_fashion_mnist": "images", "image_folder": "images",
               "ring": "2D points", "grid": "2D points", "movielens_100k": "interaction data",
               "cdnow": "a table", "adult": "a table", "table": "a table", "sines": "sequences",
-              "series_file": "sequences"}
+              "series_file": "sequences", "coco_captions": "text", "text_file": "text"}
 MODEL_KINDS = {"dcgan": ("images",), "resnet": ("images",), "ganomaly": ("images",),
                "mlp": ("images", "2D points", "a table"), "cfgan": ("interaction data",),
                "tabular": ("a table",), "timegan": ("sequences",), "rcgan": ("sequences",)}
@@ -154,8 +154,9 @@ def _check_model_fits_data(model: str, data: Mapping) -> None:
         fits = [m for m, kinds in MODEL_KINDS.items() if kind in kinds]
         kinds = MODEL_KINDS[model]
         needs = " or ".join([", ".join(kinds[:-1]), kinds[-1]] if len(kinds) > 1 else kinds)
+        use = f"use model={' or model='.join(fits)}" if fits else "no model trains on it yet"
         raise ConfigError(f"model={model} needs {needs} and data={data['name']} holds {kind}: "
-                          f"with data={data['name']} use model={' or model='.join(fits)}.")
+                          f"with data={data['name']} {use}.")
     if data.get("conditional") and model not in LABEL_CONDITIONED:
         raise ConfigError(f"data.conditional=true: model={model} cannot be conditioned on "
                           f"categories (models that can: {', '.join(LABEL_CONDITIONED)}); drop "
