@@ -95,6 +95,26 @@ class SeriesFile:
 
 
 @dataclass
+class CocoCaptions:
+    name: str = setting()
+    root: Optional[str] = setting()
+    download: bool = setting()
+    max_length: Optional[int] = setting(positive, "tokens per sentence, or null for the longest "
+                                        "training sentence")
+    vocab_size: Optional[int] = setting(at_least(3), "<eos>, <unk> and at least one word")
+
+
+@dataclass
+class TextFile:
+    name: str = setting()
+    path: str = setting(fix="data=text_file needs your file, e.g. data.path=reviews.txt")
+    test_path: Optional[str] = setting()
+    max_length: Optional[int] = setting(positive, "tokens per sentence, or null for the longest "
+                                        "training sentence")
+    vocab_size: Optional[int] = setting(at_least(3), "<eos>, <unk> and at least one word")
+
+
+@dataclass
 class MovieLens:
     name: str = setting()
     root: Optional[str] = setting()
@@ -450,7 +470,8 @@ SELECTED_BY_NAME = {
     "data": {"fashion_mnist": FashionMNIST, "stacked_fashion_mnist": StackedFashionMNIST,
              "ring": Mixture, "grid": Mixture, "image_folder": ImageFolder,
              "movielens_100k": MovieLens, "cdnow": CDNOW, "adult": Adult,
-             "table": Table, "sines": Sines, "series_file": SeriesFile},
+             "table": Table, "sines": Sines, "series_file": SeriesFile,
+             "coco_captions": CocoCaptions, "text_file": TextFile},
     "model": {"dcgan": DCGAN, "mlp": MLP, "resnet": ResNet, "cfgan": CFGAN,
               "ganomaly": GANomaly, "tabular": Tabular, "timegan": TimeGAN,
               "rcgan": RCGAN, "relgan": RelGAN, "lm": LM},

@@ -155,8 +155,9 @@ def _check_model_fits_data(model: str, data: Mapping) -> None:
         fits = [m for m, kinds in MODEL_KINDS.items() if kind in kinds]
         kinds = MODEL_KINDS[model]
         needs = " or ".join([", ".join(kinds[:-1]), kinds[-1]] if len(kinds) > 1 else kinds)
+        use = f"use model={' or model='.join(fits)}" if fits else "no model trains on it yet"
         raise ConfigError(f"model={model} needs {needs} and data={data['name']} holds {kind}: "
-                          f"with data={data['name']} use model={' or model='.join(fits)}.")
+                          f"with data={data['name']} {use}.")
     if data.get("conditional") and model not in LABEL_CONDITIONED:
         raise ConfigError(f"data.conditional=true: model={model} cannot be conditioned on "
                           f"categories (models that can: {', '.join(LABEL_CONDITIONED)}); drop "

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from gan_jax.data import (adult, cdnow, fashion_mnist, image_folder, mixtures, movielens,
-                          series_file, sines, stacked_fashion_mnist, table_files, tabular)
+from gan_jax.data import (adult, cdnow, coco_captions, fashion_mnist, image_folder, mixtures,
+                          movielens, series_file, sines, stacked_fashion_mnist, table_files,
+                          tabular, text_file)
 from gan_jax.data.spec import Dataset, with_category_index
 from gan_jax.errors import ConfigError
 
@@ -33,6 +34,9 @@ BUILDERS: dict[str, Callable[[Any], Dataset]] = {
     "adult": lambda c: table_data("adult", adult.table(c["root"]), adult.TARGET, adult.DISCRETE, c),
     "table": lambda c: table_data("table", table_files.read_table(c["path"], c["target"], c["discrete"]),
                                   c["target"], c["discrete"], c),
+    "coco_captions": lambda c: coco_captions.build(c["root"], bool(c["download"]), c["max_length"],
+                                                   c["vocab_size"]),
+    "text_file": lambda c: text_file.build(c["path"], c["test_path"], c["max_length"], c["vocab_size"]),
 }
 NAMES = tuple(BUILDERS)
 

@@ -35,6 +35,8 @@ class Dataset:
       (`gan_jax.data.tabular.Table`), kept on the host; else None.
     series: for sequences, the training and held-out sequences and their scaling
       (`gan_jax.data.series.Series`), kept on the host; else None.
+    text: for sentences, the vocabulary and the training and held-out token ids
+      (`gan_jax.data.text.Text`), kept on the host; else None.
     """
 
     name: str
