@@ -27,8 +27,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from gan_jax.data.text import EOS
 
-EOS = 0  # the data's end-of-sentence and padding id (gan_jax.data.text.EOS)
 KEY_FLOATS = 2  # z's width: the bits of two float32 make one threefry key
 
 
