@@ -150,19 +150,26 @@ def test_a_run_resumed_across_the_phase_boundary_equals_the_straight_run(tmp_pat
 
 
 def test_the_phases_of_a_population_follow_its_single_runs():
+    # Catches: a population that runs one phase for all, or one member's temperature for all:
+    # member 1 sees the losses its single run sees. (Losses, not weights: Adam's first updates
+    # are about lr * sign(gradient), so a rounding-level gradient near 0 can flip a weight by lr.)
     from gan_jax.training import population as population_lib  # noqa: PLC0415
 
-    cfg = make_cfg(TINY_TEXT + ["trainer.population=2", "seed=[0,1]", "model.max_temperature=[10,1000]"])
+    cfg = make_cfg(TINY_TEXT + ["trainer.population=2", "seed=[0,1]", "model.max_temperature=[10,1000]",
+                                "model.temperature_steps=2"])
     population = population_lib.build(cfg)
-    single = setup_lib.build(make_cfg(TINY_TEXT + ["model.max_temperature=1000", "seed=1"]))
+    single = setup_lib.build(make_cfg(TINY_TEXT + ["model.max_temperature=1000", "seed=1",
+                                                   "model.temperature_steps=2"]))
     state, one = population.init_state(), single.init_state()
-    for t in range(4):
+    for t in range(4):  # 2 maximum-likelihood steps, then 2 adversarial
         i = phases_lib.phase_at(population.schedule(), t)
         state, metrics = jax.jit(population.schedule()[i].step)(state, population.data.arrays)
         one, single_metrics = jax.jit(single.schedule()[i].step)(one, single.data.arrays)
-    np.testing.assert_allclose(metrics["g/inverse_temperature"][1], single_metrics["g/inverse_temperature"])
-    for a, b in zip(jax.tree_util.tree_leaves(state.g_params), jax.tree_util.tree_leaves(one.g_params)):
-        np.testing.assert_allclose(np.asarray(a)[1], np.asarray(b), rtol=1e-4, atol=1e-5)
+        assert set(metrics) == set(single_metrics)
+        for name in ("mle/nll", "d/loss", "g/loss", "g/inverse_temperature"):
+            if name in metrics:
+                np.testing.assert_allclose(metrics[name][1], single_metrics[name], rtol=1e-4)
+    np.testing.assert_allclose(metrics["g/inverse_temperature"], [10 ** 0.5, 1000 ** 0.5], rtol=1e-6)
 
 
 def test_text_helpers_the_sample_command_reads():
