@@ -15,6 +15,7 @@ when the run has one), out (JSON path; by default
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import pathlib
@@ -32,7 +33,7 @@ from gan_jax.config.validate import check_option
 from gan_jax.errors import ConfigError, UserError
 from gan_jax.metrics import evaluator as evaluator_lib
 from gan_jax.training import sampling, saved_run
-from gan_jax.training.state import generate
+from gan_jax.training.state import apply_generator, generate
 
 DEFAULT_EVAL = pathlib.Path(__file__).resolve().parents[1] / "conf" / "eval" / "default.yaml"
 
@@ -98,11 +99,16 @@ def evaluate(cfg: EvaluateConfig) -> dict:
         n = len(y)
     sample_fn = jax.jit(lambda s, z, y: generate(gan, s, z, y, cfg.ema))
 
+    apply_fn = jax.jit(functools.partial(apply_generator, gan, use_ema=cfg.ema),
+                       static_argnames="method")
     members = []
     for i in range(run.size):
         member = run.member(i)
-        members.append(evaluator(sampling.in_chunks(
-            lambda z, y, member=member: sample_fn(member, z, y), z, y)))
+        metrics = evaluator(sampling.in_chunks(lambda z, y, member=member: sample_fn(member, z, y), z, y))
+        if hasattr(evaluator, "model_metrics"):  # metrics that read G itself (NLL_gen)
+            metrics.update(evaluator.model_metrics(
+                lambda method, x, member=member: apply_fn(member, method=method, x=x)))
+        members.append(metrics)
     step = int(np.max(run.state.step))
     result = {"run_dir": str(run.dir), "step": step, "samples": n, "seed": cfg.seed,
               "ema": cfg.ema, "eval_settings": settings, "reference": evaluator.reference(n),

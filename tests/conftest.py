@@ -32,12 +32,14 @@ TINY_SERIES = ["data=sines", "model=timegan", "data.num_sequences=64", "data.hel
 TINY_RCGAN = ["data=sines", "model=rcgan", "data.num_sequences=64", "data.heldout=16",
               "data.seq_len=6", "data.features=3", "model.hidden_dim=4", "model.z_dim=2",
               "trainer.batch_size=8"]
-# RelGAN on the COCO captions of at most 8 tokens, with a vocabulary of 60 and tiny networks:
-# 2 maximum-likelihood steps, then adversarial.
-TINY_TEXT = ["data=coco_captions", "data.max_length=8", "data.vocab_size=60", "model=relgan",
-             "model.embed_dim=8", "model.head_size=8", "model.num_heads=2", "model.d_embed_dim=4",
-             "model.representations=2", "model.num_filters=4", "model.pretrain_steps=2",
-             "loss=rsgan", "trainer.batch_size=8"]
+# The COCO captions of at most 8 tokens with a vocabulary of 60; RelGAN on them with tiny
+# networks (2 maximum-likelihood steps, then adversarial), and its generator alone (model=lm).
+TINY_TEXT_DATA = ["data=coco_captions", "data.max_length=8", "data.vocab_size=60",
+                  "trainer.batch_size=8"]
+TINY_TEXT = [*TINY_TEXT_DATA, "model=relgan", "model.embed_dim=8", "model.head_size=8",
+             "model.num_heads=2", "model.d_embed_dim=4", "model.representations=2",
+             "model.num_filters=4", "model.pretrain_steps=2", "loss=rsgan"]
+TINY_LM = [*TINY_TEXT_DATA, "model=lm", "model.embed_dim=8", "model.head_size=8", "model.num_heads=2"]
 # Log, sample, evaluate and checkpoint often enough that short runs exercise every path.
 SCHEDULE = ["trainer.log_every=250", "trainer.sample_every=500", "trainer.eval_every=1000",
             "trainer.checkpoint_every=500", "trainer.eval_samples=200", "trainer.progress=false"]

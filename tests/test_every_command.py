@@ -26,7 +26,7 @@ import pytest
 
 from gan_jax import data as data_lib
 from gan_jax import models
-from tests.conftest import (ROOT, TINY_CFGAN, TINY_DCGAN, TINY_RCGAN, TINY_SERIES,
+from tests.conftest import (ROOT, TINY_CFGAN, TINY_DCGAN, TINY_RCGAN, TINY_SERIES, TINY_LM, TINY_TEXT,
                             write_fake_cdnow, write_fake_fashion_mnist, write_fake_movielens)
 
 COMMANDS = ("train", "sample", "evaluate", "recommend", "detect", "score")
@@ -57,11 +57,14 @@ FAMILIES = {
         "data.category=3"]),
     # Ten steps cross both phase boundaries (autoencoder 2, supervised 2, joint 6).
     "series": Family(("timegan", "rcgan"), lambda d: TINY_SERIES),
+    # Ten steps cross the phase boundary (maximum likelihood 2, adversarial 8).
+    "text": Family(("relgan", "lm"), lambda d: TINY_TEXT),
 }
 # Further runs, each held to its family's rows: name -> (family, training overrides). RCGAN
 # continuing the first 2 of 6 steps: the plain step, and sampling and evaluation that ask G to
 # continue held-out windows.
-MORE_RUNS = {"series_rcgan": ("series", lambda d: [*TINY_RCGAN, "model.prefix_steps=2"])}
+MORE_RUNS = {"series_rcgan": ("series", lambda d: [*TINY_RCGAN, "model.prefix_steps=2"]),
+             "text_lm": ("text", lambda d: TINY_LM)}
 RUNS = {**{name: (name, family.train) for name, family in FAMILIES.items()}, **MORE_RUNS}
 
 
@@ -111,6 +114,13 @@ def series_samples(path: pathlib.Path) -> None:
     if w:
         heldout = data_lib.build(cfg["data"]).series.heldout
         np.testing.assert_allclose(x[:, :w], heldout[:4, :w], rtol=1e-5, atol=1e-6)
+
+
+def sentences(n: int, begin: str = "") -> Callable[[pathlib.Path], None]:
+    def check(path: pathlib.Path) -> None:
+        lines = path.read_text().splitlines()
+        assert len(lines) == n and all(line.startswith(begin) for line in lines), lines
+    return check
 
 
 def rows(n: int) -> Callable[[pathlib.Path], None]:
@@ -169,6 +179,16 @@ EXPECTED = {
     ("series", "recommend"): NOT_A_RECOMMENDER,
     ("series", "detect"): NOT_ONE_CATEGORY,
     ("series", "score"): NO_DETECTOR,
+    ("text", "train"): Does(check=trained),
+    ("text", "sample"): (Does(("n=4", "temperature=0.5"), wrote("samples/step10_n4_t0.5.txt", sentences(4))),
+                         Does(("n=3", "prompt=a man"), wrote("samples/step10_n3_t1.txt",
+                                                             sentences(3, "a man"))),
+                         Refuses(("temperature=0",), "temperature=0.0 must be positive"),
+                         Refuses(("prompt=a zyzzyva",), "'zyzzyva' is not in the run's vocabulary")),
+    ("text", "evaluate"): Does(("samples=12",), evaluated_on(12, "nll_gen")),
+    ("text", "recommend"): NOT_A_RECOMMENDER,
+    ("text", "detect"): NOT_ONE_CATEGORY,
+    ("text", "score"): NO_DETECTOR,
 }
 
 

@@ -232,7 +232,7 @@ class Run:
             values = {f"eval/{k}": v for k, v in self.evaluator(self.member(samples, i)).items()}
             if model_metrics is not None:
                 member = self.member(state, i)
-                apply = lambda method, x: self._apply_generator(member, method=method, x=x)  # noqa: E731
+                apply = functools.partial(self._apply_generator, member)
                 values.update({f"eval/{k}": v for k, v in model_metrics(apply).items()})
             self.loggers[i].scalars(values, step)
             results.append(values)

@@ -88,7 +88,8 @@ def build(cfg: Any, gan: GAN, sample: Callable, g_opt: optax.GradientTransformat
         return slots(mle=mle_opt), phases
 
     start = int(m["pretrain_steps"])
-    schedule, beta_max, n = m["temperature_schedule"], number(m["max_temperature"]), int(m["temperature_steps"])
+    schedule, n = m["temperature_schedule"], int(m["temperature_steps"])
+    beta_max = number(m["max_temperature"])
 
     def adversarial(state: GANState, data):
         beta = inverse_temperature(schedule, beta_max, state.step - start, n)
