@@ -95,9 +95,10 @@ class MinibatchStd(nn.Module):
         if b % g:
             raise ValueError(f"mitigation.minibatch_std.group_size={g} must divide the batch D sees "
                              f"({b}: trainer.batch_size / mitigation.pacgan.m when packing)")
-        std = jnp.sqrt(jnp.var(h.reshape(g, b // g, -1), axis=0) + 1e-8)   # [B/g, F]
-        feature = jnp.tile(jnp.mean(std, axis=-1), g)[:, None]              # [B, 1]
-        return jnp.concatenate([h, feature], axis=-1)
+        # h: [B, F], or [B, R, F] with one feature vector per representation (RelGAN's D)
+        std = jnp.sqrt(jnp.var(h.reshape(g, b // g, *h.shape[1:]), axis=0) + 1e-8)  # [B/g, .., F]
+        feature = jnp.tile(jnp.mean(std, axis=-1), (g,) + (1,) * (h.ndim - 2))      # [B, ..]
+        return jnp.concatenate([h, feature[..., None]], axis=-1)
 
 
 class MinibatchDiscrimination(nn.Module):
@@ -110,8 +111,9 @@ class MinibatchDiscrimination(nn.Module):
     @nn.compact
     def __call__(self, h: jax.Array) -> jax.Array:
         t = self.param("T", nn.initializers.normal(0.1), (h.shape[-1], self.num_kernels * self.kernel_dim))
-        m = (h @ t).reshape(h.shape[0], self.num_kernels, self.kernel_dim)
-        l1 = jnp.sum(jnp.abs(m[:, None] - m[None, :]), axis=-1)             # [B, B, K]
+        # h: [B, F], or [B, R, F] (RelGAN's D): each representation is compared with its own
+        m = (h @ t).reshape(*h.shape[:-1], self.num_kernels, self.kernel_dim)
+        l1 = jnp.sum(jnp.abs(m[:, None] - m[None, :]), axis=-1)             # [B, B, .., K]
         return jnp.concatenate([h, jnp.sum(jnp.exp(-l1), axis=1)], axis=-1)
 
 

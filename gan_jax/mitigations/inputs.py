@@ -18,7 +18,8 @@ def build_diffaugment(cfg, data, batch_size) -> Mitigation:
     parts = raw.split(",") if isinstance(raw, str) else list(raw)
     policy = tuple(p.strip() for p in parts if p.strip())
     if not data.is_image:
-        kind = "sequences" if data.series is not None else "points"
+        kind = ("sequences" if data.series is not None else "text" if data.text is not None
+                else "points")
         raise ConfigError(f"mitigation=diffaugment augments images; data={data.name} holds "
                           f"{kind}. Use mitigation=instance_noise or bcr for {kind}.")
     unknown = sorted(set(policy) - set(augment.POLICIES))
