@@ -19,39 +19,27 @@ with the machine (CPU, load before and after, versions, commit) stamped above th
 from __future__ import annotations
 
 import argparse
-import datetime
-import importlib.util
-import json
 import os
 import pathlib
-import platform
 import subprocess
 import sys
 import tempfile
 
-import flax
-import jax
 import numpy as np
-import optax
-from hydra import compose, initialize_config_dir
-from omegaconf import OmegaConf
 
 from gan_jax.training import setup as setup_lib
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # experiments/, run as a script
-from experiments.provenance import commit, cpu_model  # noqa: E402
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # scripts/, run as a script
 from scripts.bench_step import timed_chunks  # noqa: E402
+from scripts.bench_twin import ROOT, Twin, config, load, rounds, stamp, torch_python  # noqa: E402
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 TWIN = ROOT / "scripts" / "torch_timegan.py"
 GOAL = 1.5  # issue 24: gan_jax at least 1.5x the eager twin's steps per second
 
 
-def config(args) -> dict:
-    overrides = ["experiment=timegan_sines", f"model.cell={args.cell}",
-                 f"trainer.batch_size={args.batch}", *args.overrides]
-    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
-        return OmegaConf.to_container(compose("config", overrides=overrides), resolve=True)
+def series_config(args) -> dict:
+    return config(["experiment=timegan_sines", f"model.cell={args.cell}",
+                   f"trainer.batch_size={args.batch}", *args.overrides])
 
 
 def jax_runner(setup, chunk: int):
@@ -59,20 +47,6 @@ def jax_runner(setup, chunk: int):
     joint = setup.schedule()[-1]
     assert joint.name == "joint", joint.name
     return timed_chunks(joint.step, setup.init_state(), setup.data.arrays, chunk)
-
-
-def torch_python(given: str | None) -> str:
-    """The Python that runs the twin: --torch-python, else this one if it has PyTorch, else
-    .venv-peers'."""
-    if given:
-        return given
-    if importlib.util.find_spec("torch") is not None:
-        return sys.executable
-    peers = ROOT / ".venv-peers" / "bin" / "python"
-    if peers.is_file():
-        return str(peers)
-    raise SystemExit("PyTorch is not importable here and .venv-peers is missing: run "
-                     "scripts/setup_peers.sh, pass --torch-python, or --no-torch.")
 
 
 def twin_command(python: str, cfg: dict, data_file: str) -> list[str]:
@@ -86,41 +60,6 @@ def twin_command(python: str, cfg: dict, data_file: str) -> list[str]:
             "--cell", m["cell"], "--n-generator", str(cfg["optim"]["n_generator"]),
             "--gamma", str(m["gamma"]), "--d-threshold", str(m["d_threshold"]),
             "--lr", str(o["lr"]), "--betas", str(o["beta1"]), str(o["beta2"]), "--seed", str(cfg["seed"])]
-
-
-class Twin:
-    """The twin in its own process (`torch_timegan.py --serve`), asked for one round at a time."""
-
-    def __init__(self, command: list[str]):
-        self.proc = subprocess.Popen([*command, "--serve"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
-        self.info = self.answer()
-
-    def answer(self) -> dict:
-        line = self.proc.stdout.readline()
-        if not line:
-            raise SystemExit(f"the PyTorch twin exited (code {self.proc.wait()})")
-        return json.loads(line)
-
-    def run(self, steps: int) -> float:
-        self.proc.stdin.write(f"time {steps}\n")
-        self.proc.stdin.flush()
-        return self.answer()["seconds_per_step"]
-
-    def close(self) -> None:
-        self.proc.stdin.write("quit\n")
-        self.proc.stdin.close()
-        self.proc.wait()
-
-
-def stamp() -> str:
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"machine: {cpu_model()}, {os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable), "
-            f"{platform.system()} {platform.machine()}; load average {load}; "
-            f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC\n"
-            f"software: commit {commit()}, Python {platform.python_version()}, jax {jax.__version__} "
-            f"({jax.default_backend()} x{jax.local_device_count()}), flax {flax.__version__}, "
-            f"optax {optax.__version__}")
 
 
 def main() -> None:
@@ -139,7 +78,7 @@ def main() -> None:
                    help="instead of timing: train the twin STEPS joint steps (default 300) on the "
                         "same data and check that its losses stay finite and its reconstruction falls")
     args = p.parse_args()
-    cfg = config(args)
+    cfg = series_config(args)
     chunk = int(cfg["trainer"]["log_every"])
     setup = setup_lib.build(cfg)
     tag = f"{cfg['model']['cell']}, batch {cfg['trainer']['batch_size']}"
@@ -167,9 +106,8 @@ def main() -> None:
                 torch_times.append(twin.run(args.calls * chunk))
         if twin:
             twin.close()
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    after = load()
     sec = float(np.median(jax_times))
-    rounds = lambda ts: ", ".join(f"{t * 1e3:.1f}" for t in ts)  # noqa: E731
     print(f"gan_jax timegan joint [{tag}], {args.calls} x {chunk} steps per round: {1 / sec:.2f} "
           f"steps/s ({sec * 1e3:.1f} ms/step, median of {args.rounds}; rounds {rounds(jax_times)} "
           f"ms), compile {compile_s:.1f} s", flush=True)
@@ -179,7 +117,7 @@ def main() -> None:
               f"{1 / tsec:.2f} steps/s ({tsec * 1e3:.1f} ms/step, median of {args.rounds}; rounds "
               f"{rounds(torch_times)} ms); gan_jax / pytorch = {tsec / sec:.2f}x (goal {GOAL}x)",
               flush=True)
-    print(f"load average after: {load}", flush=True)
+    print(f"load average after: {after}", flush=True)
 
 
 if __name__ == "__main__":
