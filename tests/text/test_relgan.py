@@ -14,7 +14,7 @@ from gan_jax.training import setup as setup_lib
 from gan_jax.training.loop import train
 from gan_jax.training.step import make_train_chunk
 from gan_jax.training.text_phases import inverse_temperature
-from tests.conftest import TINY_TEXT, make_cfg
+from tests.conftest import TINY_LM, TINY_TEXT, make_cfg
 from tests.training.test_faults import assert_same_state, final_state
 
 # A Markov source over 4 words: uniform first word, then a doubly stochastic (circulant)
@@ -176,3 +176,26 @@ def test_text_helpers_the_sample_command_reads():
     # The vocabulary's index is what prompts are looked up in.
     text = text_lib.build_text(["a b c", "b c"], None, None, None, "toy")
     assert text.index["b"] == text.vocabulary.index("b")
+
+
+@pytest.mark.parametrize("channels, k", [(1, 2), (1, 5), (3, 4)])
+def test_the_matmul_convolution_equals_flax_conv(channels, k):
+    # D's convolutions over time are written as one matmul for speed; same parameters, same sums.
+    import flax.linen as nn  # noqa: PLC0415
+
+    x = jax.random.normal(jax.random.PRNGKey(0), (7, 11, channels))
+    conv = relgan.TimeConv(6, k)
+    params = conv.init(jax.random.PRNGKey(1), x)
+    np.testing.assert_allclose(conv.apply(params, x), nn.Conv(6, (k,), padding="VALID").apply(params, x),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_relgans_pretraining_is_the_maximum_likelihood_model():
+    # The study scores MLE as RelGAN's generator at the end of its pretraining phase: the same
+    # generator, optimizer (Adam 1e-2, betas 0.9 / 0.999), batches and seed as model=lm.
+    lm = setup_lib.build(make_cfg(TINY_LM + ["optim.lr=1e-2", "optim.beta1=0.9", "optim.beta2=0.999"]))
+    gan = setup_lib.build(make_cfg(TINY_TEXT + ["model.pretrain_lr=1e-2"]))
+    a, _ = run_phase(lm, lm.init_state(), 0, 2)
+    b, _ = run_phase(gan, gan.init_state(), 0, 2)
+    assert_same_state(a.g_params, b.g_params)
+    assert_same_state(a.g_opt["mle"], b.g_opt["mle"])
