@@ -87,6 +87,11 @@ def evaluate(cfg: EvaluateConfig) -> dict:
     settings = eval_settings(run.cfg, cfg.eval)
     gan, data = run.setup.gan, run.setup.data
     evaluator = evaluator_lib.build(settings, run.cfg["data"], data)
+    if evaluator is None and data.text is not None:
+        raise ConfigError(f"the text metrics (BLEU, Self-BLEU, NLL_gen) compare with held-out "
+                          f"sentences and {run.dir} was trained without them: train with "
+                          f"data.test_path=<held-out file>; its sentences can still be drawn with "
+                          f"python -m gan_jax.sample run_dir={run.dir}.")
     if evaluator is None:
         raise ConfigError(f"data={data.name} has no evaluation metrics.")
     n = cfg.samples or int(run.cfg["trainer"]["eval_samples"])

@@ -337,8 +337,8 @@ def build(cfg: Any, data_cfg: Any, data: Dataset):
         return MixtureEvaluator(data, float(cfg["mode_threshold"]))
     if data.series is not None:
         return SeriesEvaluator(data, int(cfg["seed"]))
-    if data.text is not None:
-        return TextEvaluator(data)
+    if data.text is not None:  # no held-out sentences (a text file alone): nothing to compare with
+        return TextEvaluator(data) if data.text.test is not None else None
     if data.name not in ("fashion_mnist", "stacked_fashion_mnist"):
         return None
     split, count = cfg["reference_split"], cfg["reference_samples"]

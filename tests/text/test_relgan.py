@@ -199,3 +199,22 @@ def test_relgans_pretraining_is_the_maximum_likelihood_model():
     b, _ = run_phase(gan, gan.init_state(), 0, 2)
     assert_same_state(a.g_params, b.g_params)
     assert_same_state(a.g_opt["mle"], b.g_opt["mle"])
+
+
+def test_a_text_run_without_held_out_sentences_trains_and_evaluate_says_what_is_missing(tmp_path, capsys):
+    # BLEU asked for with no test file: the run trains (no eval/* metrics), evaluation refuses in
+    # one line naming data.test_path, and writes nothing.
+    from gan_jax import evaluate  # noqa: PLC0415
+
+    (tmp_path / "train.txt").write_text("\n".join(markov_lines(64, 0)) + "\n")
+    cfg = make_cfg(["data=text_file", f"data.path={tmp_path / 'train.txt'}", "model=lm",
+                    "model.embed_dim=8", "model.head_size=8",
+                    "trainer.batch_size=8", "trainer.steps=2", "trainer.log_every=2",
+                    "trainer.sample_every=2", "trainer.eval_every=2", "trainer.checkpoint_every=2",
+                    "trainer.eval_samples=8", "trainer.progress=false"])
+    summary = train(cfg, tmp_path / "run")
+    assert summary["status"] == "completed" and summary["eval"] == {}
+    assert evaluate.main([f"run_dir={tmp_path / 'run'}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "data.test_path=<held-out file>" in err[0]
+    assert not (tmp_path / "run" / "eval").exists()
