@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import pathlib
 from typing import Any, Callable
 
 import flax.linen as nn
-import flax.serialization
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gan_jax.errors import DataError
+from gan_jax.metrics import packaged_weights
+from gan_jax.metrics.packaged_weights import metadata_path  # noqa: F401  (the training script writes it)
 
 FEATURE_NET_NAME = "fmnist-cnn-v1"
 ASSETS = pathlib.Path(__file__).parent / "assets"
@@ -168,10 +167,6 @@ def make_apply(module: FeatureNet) -> Callable[[Any, jax.Array], tuple[jax.Array
     return jax.jit(lambda params, x: module.apply({"params": params}, x))
 
 
-def metadata_path(weights: pathlib.Path) -> pathlib.Path:
-    return weights.with_suffix(".json")
-
-
 def load(path: str | pathlib.Path | None = None) -> Extractor:
     """The feature network stored at `path` (default: the shipped weights), cached when default."""
     if path is None:
@@ -184,28 +179,14 @@ def _load_default() -> Extractor:
     return _load(WEIGHTS)
 
 
+def _architecture(meta: dict) -> tuple[FeatureNet, tuple[str, float]]:
+    stages = tuple(tuple(int(w) for w in stage) for stage in meta["stages"])
+    module = FeatureNet(stages=stages, feature_dim=int(meta["feature_dim"]))
+    return module, (str(meta["name"]), float(meta["test_accuracy"]))
+
+
 def _load(path: pathlib.Path) -> Extractor:
-    meta_path = metadata_path(path)
-    if not path.is_file() or not meta_path.is_file():
-        missing = path if not path.is_file() else meta_path
-        raise DataError(f"Feature-network file {missing} not found. {HOW_TO_FIX}")
-    try:
-        meta = json.loads(meta_path.read_text())
-        stages = tuple(tuple(int(w) for w in stage) for stage in meta["stages"])
-        module = FeatureNet(stages=stages, feature_dim=int(meta["feature_dim"]))
-        name, test_accuracy = str(meta["name"]), float(meta["test_accuracy"])
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise DataError(f"Feature-network metadata {meta_path} is corrupt ({type(e).__name__}: {e}). "
-                        f"{HOW_TO_FIX}") from e
-    template = jax.eval_shape(functools.partial(init_params, module), jax.random.key(0))
-    try:
-        params = flax.serialization.from_bytes(template, path.read_bytes())
-        shapes = lambda tree: jax.tree_util.tree_map(lambda a: (a.shape, a.dtype), tree)  # noqa: E731
-        if shapes(params) != shapes(template):
-            raise ValueError(f"parameter shapes do not match the architecture in {meta_path.name}")
-    except Exception as e:  # msgpack and flax raise many types; all mean an unusable file
-        raise DataError(f"Feature-network weights {path} are corrupt or do not match "
-                        f"{meta_path.name} ({type(e).__name__}: {e}). {HOW_TO_FIX}") from e
-    params = jax.tree_util.tree_map(jnp.asarray, params)
+    module, (name, test_accuracy), params = packaged_weights.load(
+        path, "Feature-network", HOW_TO_FIX, _architecture, init_params)
     return Extractor(name=name, test_accuracy=test_accuracy, feature_dim=module.feature_dim,
                      params=params, apply=make_apply(module))

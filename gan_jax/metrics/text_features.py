@@ -24,18 +24,17 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import pathlib
 import re
 from typing import Any, Callable, Sequence
 
 import flax.linen as nn
-import flax.serialization
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gan_jax.errors import DataError
+from gan_jax.metrics import packaged_weights
+from gan_jax.metrics.packaged_weights import metadata_path  # noqa: F401  (the training script writes it)
 from gan_jax.metrics.frechet import frechet_distance_features
 
 ENCODER_NAME = "coco-gru-lm-v1"
@@ -124,10 +123,6 @@ def make_apply(module: TextEncoder) -> Callable[[Any, jax.Array, jax.Array], jax
     return jax.jit(lambda params, ids, lengths: module.apply({"params": params}, ids, lengths)[0])
 
 
-def metadata_path(weights: pathlib.Path) -> pathlib.Path:
-    return weights.with_suffix(".json")
-
-
 def load(path: str | pathlib.Path | None = None) -> Encoder:
     """The encoder stored at `path` (default: the shipped weights, cached)."""
     return _load_default() if path is None else _load(pathlib.Path(path))
@@ -138,33 +133,20 @@ def _load_default() -> Encoder:
     return _load(WEIGHTS)
 
 
+def _architecture(meta: dict) -> tuple[TextEncoder, tuple]:
+    vocabulary = tuple(str(w) for w in meta["vocabulary"])
+    module = TextEncoder(len(vocabulary), int(meta["embed_dim"]), int(meta["hidden_dim"]))
+    name, max_length = str(meta["name"]), int(meta["max_length"])
+    if vocabulary[:len(SPECIALS)] != SPECIALS or max_length < 2:
+        raise ValueError("vocabulary must start with <eos>, <bos>, <unk> and max_length be >= 2")
+    return module, (name, vocabulary, max_length)
+
+
 def _load(path: pathlib.Path) -> Encoder:
-    meta_path = metadata_path(path)
-    if not path.is_file() or not meta_path.is_file():
-        missing = path if not path.is_file() else meta_path
-        raise DataError(f"Text-encoder file {missing} not found. {HOW_TO_FIX}")
-    try:
-        meta = json.loads(meta_path.read_text())
-        vocabulary = tuple(str(w) for w in meta["vocabulary"])
-        module = TextEncoder(len(vocabulary), int(meta["embed_dim"]), int(meta["hidden_dim"]))
-        name, max_length = str(meta["name"]), int(meta["max_length"])
-        if vocabulary[:len(SPECIALS)] != SPECIALS or max_length < 2:
-            raise ValueError("vocabulary must start with <eos>, <bos>, <unk> and max_length be >= 2")
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise DataError(f"Text-encoder metadata {meta_path} is corrupt ({type(e).__name__}: {e}). "
-                        f"{HOW_TO_FIX}") from e
-    template = jax.eval_shape(functools.partial(init_params, module), jax.random.key(0))
-    try:
-        params = flax.serialization.from_bytes(template, path.read_bytes())
-        shapes = lambda tree: jax.tree_util.tree_map(lambda a: (a.shape, a.dtype), tree)  # noqa: E731
-        if shapes(params) != shapes(template):
-            raise ValueError(f"parameter shapes do not match the architecture in {meta_path.name}")
-    except Exception as e:  # msgpack and flax raise many types; all mean an unusable file
-        raise DataError(f"Text-encoder weights {path} are corrupt or do not match {meta_path.name} "
-                        f"({type(e).__name__}: {e}). {HOW_TO_FIX}") from e
+    module, (name, vocabulary, max_length), params = packaged_weights.load(
+        path, "Text-encoder", HOW_TO_FIX, _architecture, init_params)
     return Encoder(name=name, vocabulary=vocabulary, max_length=max_length,
-                   feature_dim=module.hidden_dim, params=jax.tree_util.tree_map(jnp.asarray, params),
-                   apply=make_apply(module))
+                   feature_dim=module.hidden_dim, params=params, apply=make_apply(module))
 
 
 def sentence_features(sentences: Sequence[Sequence[str]], encoder: Encoder | None = None) -> np.ndarray:
