@@ -111,8 +111,7 @@ def evaluate(cfg: EvaluateConfig) -> dict:
         member = run.member(i)
         metrics = evaluator(sampling.in_chunks(lambda z, y, member=member: sample_fn(member, z, y), z, y))
         if hasattr(evaluator, "model_metrics"):  # metrics that read G itself (NLL_gen)
-            metrics.update(evaluator.model_metrics(
-                lambda method, x, member=member: apply_fn(member, method=method, x=x)))
+            metrics.update(evaluator.model_metrics(functools.partial(apply_fn, member)))
         members.append(metrics)
     step = int(np.max(run.state.step))
     result = {"run_dir": str(run.dir), "step": step, "samples": n, "seed": cfg.seed,

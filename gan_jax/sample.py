@@ -120,7 +120,7 @@ def sample(cfg: SampleConfig) -> dict:
     if data.series is not None:
         return sample_series(cfg, gan, data, state, run_dir)
     if data.text is not None:
-        return sample_text(cfg, gan, data.text, state, run_dir)
+        return sample_text(cfg, gan, data.text, state, run_dir, data.class_names)
     if cfg.temperature is not None or cfg.prompt is not None:
         raise ConfigError("temperature= and prompt= are settings of text runs (model=relgan, "
                           "model=lm); drop them.")
@@ -308,10 +308,10 @@ def sample_series(cfg: SampleConfig, gan, data, state, run_dir: pathlib.Path) ->
     return {"npy": str(out)}
 
 
-def prompt_ids(prompt: str | None, text, n: int) -> jax.Array | None:
-    """[n, L] token ids every sentence begins with (-1 where G writes), or None."""
+def prompt_ids(prompt: str | None, text) -> tuple[int, ...]:
+    """The token ids every sentence begins with (() for none)."""
     if prompt is None:
-        return None
+        return ()
     from gan_jax.data.text import tokenize  # noqa: PLC0415  (text runs only)
 
     words = tokenize(prompt)
@@ -323,29 +323,34 @@ def prompt_ids(prompt: str | None, text, n: int) -> jax.Array | None:
     if len(words) >= text.max_length:
         raise ConfigError(f"prompt={prompt!r} has {len(words)} words; sentences have at most "
                           f"{text.max_length}: give a shorter prompt.")
-    ids = np.full((n, text.max_length), -1, np.int32)
-    ids[:, :len(words)] = [text.index[w] for w in words]
-    return jnp.asarray(ids)
+    return tuple(text.index[w] for w in words)
 
 
-def sample_text(cfg: SampleConfig, gan, text, state, run_dir: pathlib.Path) -> dict:
+def sample_text(cfg: SampleConfig, gan, text, state, run_dir: pathlib.Path,
+                class_names: tuple[str, ...] = ()) -> dict:
     """n sentences at `temperature` (optionally after a prompt), one per line in a .txt."""
-    if cfg.interpolate or cfg.condition is not None or cfg.category is not None:
-        raise ConfigError("interpolate=, condition= and category= do not apply to a text run; it "
-                          "takes n=, temperature=, prompt=, seed=, step=, out=.")
+    if cfg.interpolate or cfg.condition is not None:
+        raise ConfigError("interpolate= and condition= do not apply to a text run; it takes n=, "
+                          "temperature=, prompt=, category= (conditional runs), seed=, step=, out=.")
     if cfg.format not in (None, "txt"):
         raise ConfigError(f"format={cfg.format}: a text run writes .txt; drop format=.")
     temperature = 1.0 if cfg.temperature is None else cfg.temperature
     if not temperature > 0:
         raise ConfigError(f"temperature={cfg.temperature} must be positive (1: the model's own "
                           f"distribution; e.g. temperature=0.7 for likelier sentences).")
-    y = prompt_ids(cfg.prompt, text, cfg.n)
-    gan = dataclasses.replace(gan, generator=gan.generator.clone(sample_temperature=temperature))
-    z = gan.sample_latent(jax.random.PRNGKey(cfg.seed), cfg.n)
+    label = category_index(cfg.category, class_names, gan.num_classes)
+    G = gan.generator.clone(sample_temperature=temperature, prompt=prompt_ids(cfg.prompt, text))
+    gan = dataclasses.replace(gan, generator=G)
+    key = jax.random.PRNGKey(cfg.seed)
+    z, y = gan.sample_latent(key, cfg.n), None
+    if gan.num_classes:  # conditional: the asked category, else uniform labels
+        y = (jnp.full((cfg.n,), label, jnp.int32) if label is not None
+             else gan.sample_labels(jax.random.fold_in(key, 1), cfg.n))
     generate_fn = jax.jit(lambda s, z, y: generate(gan, s, z, y, cfg.ema))
     ids = in_chunks(lambda z, y: generate_fn(state, z, y), z, y)
     name = f"step{int(state.step)}_n{cfg.n}_t{temperature:g}"
     name += f"_member{cfg.member}" if cfg.member is not None else ""
+    name += f"_{class_names[label]}" if label is not None else ""
     out = pathlib.Path(cfg.out) if cfg.out else run_dir / "samples" / f"{name}.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")  # nothing half-written

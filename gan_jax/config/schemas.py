@@ -279,6 +279,7 @@ class LM:
     mem_slots: int = setting(positive)
     head_size: int = setting(positive)
     num_heads: int = setting(positive)
+    label_dim: int = setting(positive)
 
 
 @dataclass
@@ -291,6 +292,8 @@ class RelGAN(LM):
     max_temperature: float = setting(at_least(1.0), "beta_max >= 1, e.g. 100 or 1000")
     temperature_schedule: str = setting(one_of("exp", "linear", "constant"))
     temperature_steps: int = setting(positive)
+    conditioning: str = setting(one_of(*CONDITIONINGS))
+    acgan_weight: float = setting(non_negative)
 
 
 # ---- loss: adversarial losses (gan_jax/losses.py) ----

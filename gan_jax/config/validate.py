@@ -142,7 +142,7 @@ MODEL_KINDS = {"dcgan": ("images",), "resnet": ("images",), "ganomaly": ("images
                "tabular": ("a table",), "timegan": ("sequences",), "rcgan": ("sequences",),
                "relgan": ("text",), "lm": ("text",)}
 # Models whose G and D take category labels (data.conditional=true).
-LABEL_CONDITIONED = ("dcgan", "mlp", "resnet", "rcgan")
+LABEL_CONDITIONED = ("dcgan", "mlp", "resnet", "rcgan", "relgan", "lm")
 
 
 def _check_model_fits_data(model: str, data: Mapping) -> None:

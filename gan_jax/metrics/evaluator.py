@@ -314,10 +314,14 @@ class TextEvaluator:
         return {k: float(v) for k, v in values.items()}
 
     def model_metrics(self, apply_generator) -> dict[str, float]:
-        """`apply_generator(method, x)`: the run's generator's `method` on x (its EMA weights when
-        kept)."""
+        """`apply_generator(method, *args)`: the run's generator's `method` (its EMA weights when
+        kept). A conditional generator reads each held-out sentence's label."""
         test = self.text.test
-        total = sum(float(np.sum(apply_generator("nll", test[i:i + self.chunk])))
+        labels = getattr(self.text, "test_labels", None)
+        if labels is None:
+            labels = np.zeros(len(test), np.int32)
+        total = sum(float(np.sum(apply_generator("nll", test[i:i + self.chunk],
+                                                 labels[i:i + self.chunk])))
                     for i in range(0, len(test), self.chunk))
         return {"nll_gen": total / test.size}
 

@@ -169,18 +169,20 @@ def rcgan_pairing(cfg: Any, data: Dataset) -> Pairing | None:
     return Pairing(*rcgan.prefix(w), (w, data.shape[1]), critic_reads="none", noisy=True)
 
 
-def text_generator(cfg: Any, data: Dataset) -> relgan.Generator:
+def text_generator(cfg: Any, data: Dataset, num_classes: int) -> relgan.Generator:
     if data.text is None:
         raise ConfigError(f"model={cfg['name']} needs text (data=coco_captions or data=text_file); "
                           f"data={data.name} holds none.")
     seq_len, vocab = data.shape
     return relgan.Generator(seq_len, vocab, cfg["cell"], int(cfg["embed_dim"]), int(cfg["hidden_dim"]),
-                            int(cfg["mem_slots"]), int(cfg["head_size"]), int(cfg["num_heads"]))
+                            int(cfg["mem_slots"]), int(cfg["head_size"]), int(cfg["num_heads"]),
+                            num_classes=num_classes,
+                            label_dim=int(cfg["label_dim"]) if num_classes else 16)
 
 
 def build_relgan(cfg: Any, data: Dataset, out_act, num_classes: int, bn_axis: str | None):
     """RelGAN's pair (`models.relgan`); the Critic's head gives one logit per representation."""
-    g = text_generator(cfg, data)
+    g = text_generator(cfg, data, num_classes)
     width, reps = int(cfg["d_embed_dim"]), int(cfg["representations"])
     if width % reps:
         raise ConfigError(f"model.d_embed_dim={width} must be a multiple of model.representations="
@@ -197,7 +199,7 @@ def build_lm(cfg: Any, data: Dataset, out_act, num_classes: int, bn_axis: str | 
     """RelGAN's G alone; D is a one-filter placeholder that the maximum-likelihood run never
     trains (the state keeps a D, so every command reads an lm run as any other)."""
     trunk = relgan.Discriminator(1, 1, filter_sizes=(1,), num_filters=1, fc_dim=1)
-    return text_generator(cfg, data), trunk, relgan.linear_init(1)
+    return text_generator(cfg, data, num_classes), trunk, relgan.linear_init(1)
 
 
 # model.name -> (cfg, data, output activation, classes, batch-norm axis) -> (G, D trunk, D head init).
@@ -247,7 +249,7 @@ def build(cfg: Any, data: Dataset, conditional: bool = False,
         num_classes = len(data.class_names)
     g, trunk, head_init = BUILDERS[cfg["name"]](cfg, data, output_activation(data.value_range),
                                                 num_classes, batch_stats_axis)
-    conditioning = cfg["conditioning"] if num_classes else None
+    conditioning = cfg.get("conditioning", "projection") if num_classes else None  # lm: D unused
     pairing = PAIRINGS[cfg["name"]](cfg, data) if cfg["name"] in PAIRINGS else None
     reads = pairing.critic_reads if pairing is not None else "none"
     d = Critic(trunk, num_classes=num_classes, conditioning=conditioning, head_init=head_init,

@@ -65,10 +65,14 @@ class Critic(nn.Module):
             h = layer(h)
         logits = nn.Dense(1, kernel_init=self.head_init, name="head")(h)[..., 0]
         class_logits = None
+        # h: [B, F], or [B, R, F] for a trunk with R representations (RelGAN): the label
+        # projects onto every representation, and the class logits are averaged over them.
         if self.conditioning == "projection":
-            logits = logits + jnp.sum(nn.Embed(self.num_classes, h.shape[-1], name="embed")(y) * h, -1)
+            e = nn.Embed(self.num_classes, h.shape[-1], name="embed")(y)
+            logits = logits + jnp.sum((e if h.ndim == 2 else e[:, None]) * h, -1)
         elif self.conditioning == "acgan":
             class_logits = nn.Dense(self.num_classes, kernel_init=self.head_init, name="classifier")(h)
+            class_logits = class_logits if h.ndim == 2 else class_logits.mean(axis=1)
         return CriticOutput(logits, h, class_logits)
 
 

@@ -7,7 +7,8 @@ generator      z [n, 2] -> a PRNG key per sentence -> L steps of (embed the prev
                            the next input is the sampled token argmax(o_t + g_t), as in the
                            authors' code (weilinie/RelGAN, `models/rmc_vanilla.py`)
                inference:  token ids argmax(o_t / T + g_t) [n, L] (int32): exact samples of
-                           softmax(o_t / T), T = `sample_temperature`
+                           softmax(o_t / T), T = `sample_temperature`, after the `prompt`'s tokens
+               conditional (num_classes > 0): a label embedding joins every step's input
 discriminator  one-hot [n, L, V] -> embedding [n, L, R * e] -> R representations, each read by
                convolutions over time (widths 2-5, 300 filters each) with max-pooling, a highway
                layer and a dense layer -> [n, R, 100]; the Critic's linear head gives a logit per
@@ -101,6 +102,9 @@ class Generator(nn.Module):
     head_size: int = 256
     num_heads: int = 2
     sample_temperature: float = 1.0
+    num_classes: int = 0        # > 0: conditioned on a label y (e.g. a review's rating)
+    label_dim: int = 16         # the label's embedding, joined to every step's input
+    prompt: tuple[int, ...] = ()  # inference: token ids every sentence begins with
 
     noise_dim = KEY_FLOATS  # `models.build` widens the latent by this
 
@@ -115,38 +119,49 @@ class Generator(nn.Module):
             out_dim = self.hidden_dim
         self.out = nn.Dense(self.vocab_size, kernel_init=linear_init(out_dim))
         self.beta = self.variable("schedule", "inverse_temperature", lambda: jnp.ones((), jnp.float32))
+        if self.num_classes:
+            self.label = nn.Embed(self.num_classes, self.label_dim)
+
+    def label_inputs(self, y: jax.Array | None) -> jax.Array | None:
+        """The label embedding [n, label_dim] every step reads, or None (unconditional)."""
+        return self.label(y) if self.num_classes else None
 
     def initial_carry(self, n: int):
         if self.cell == "rmc":
             return self.core.initial(n)
         return self.core.initialize_carry(jax.random.PRNGKey(0), (n, self.embed_dim))
 
-    def logits(self, carry, token: jax.Array):
-        """One step: (carry, previous token [n]) -> (carry, logits [n, V])."""
-        carry, h = self.core(carry, self.embed(token))
+    def logits(self, carry, token: jax.Array, label: jax.Array | None = None):
+        """One step: (carry, previous token [n], label embedding or None) -> (carry, logits [n, V])."""
+        x = self.embed(token)
+        carry, h = self.core(carry, x if label is None else jnp.concatenate([x, label], axis=-1))
         return carry, self.out(h)
 
-    def nll(self, tokens: jax.Array) -> jax.Array:
+    def nll(self, tokens: jax.Array, y: jax.Array | None = None) -> jax.Array:
         """Teacher-forced negative log-likelihood per token [n, L] (nats) of real sentences, the
         end-of-sentence padding included as in the authors' pretraining loss; under the model
         sampled at `sample_temperature` (1 while training)."""
         n = tokens.shape[0]
         previous = jnp.concatenate([jnp.full((n, 1), EOS, tokens.dtype), tokens[:, :-1]], axis=1)
-        scan = nn.scan(lambda mdl, c, tok: mdl.logits(c, tok), variable_broadcast=["params", "schedule"],
-                       split_rngs={"params": False}, in_axes=1, out_axes=1)
+        label = self.label_inputs(y)
+        scan = nn.scan(lambda mdl, c, tok: mdl.logits(c, tok, label),
+                       variable_broadcast=["params", "schedule"], split_rngs={"params": False},
+                       in_axes=1, out_axes=1)
         _, logits = scan(self, self.initial_carry(n), previous)
         log_p = jax.nn.log_softmax(logits / self.sample_temperature)  # the distribution sampled at T
         return -jnp.take_along_axis(log_p, tokens[..., None], axis=-1)[..., 0]
 
     def __call__(self, z: jax.Array, y: jax.Array | None = None, train: bool = True) -> jax.Array:
-        """y (inference only): a prompt [n, L] of token ids to keep, -1 where G writes."""
+        """y: labels [n] of a conditional G (num_classes > 0), else unused."""
         n = z.shape[0]
-        beta, keys = self.beta.value, keys_of(z)
-        prompt = jnp.full((n, self.seq_len), -1, jnp.int32) if y is None or train else y
+        beta, keys, label = self.beta.value, keys_of(z), self.label_inputs(y)
+        prompt = jnp.full((self.seq_len,), -1, jnp.int32)
+        if self.prompt and not train:
+            prompt = prompt.at[:len(self.prompt)].set(jnp.asarray(self.prompt, jnp.int32))
 
         def write(mdl, carry, t, forced):
             state, token = carry
-            state, o = mdl.logits(state, token)
+            state, o = mdl.logits(state, token, label)
             g = jax.vmap(lambda k: jax.random.gumbel(jax.random.fold_in(k, t), o.shape[1:]))(keys)
             if train:
                 token = jnp.argmax(o + g, axis=-1)
@@ -157,7 +172,7 @@ class Generator(nn.Module):
             return (state, jax.lax.stop_gradient(token)), out
 
         scan = nn.scan(write, variable_broadcast=["params", "schedule"],
-                       split_rngs={"params": False}, in_axes=(0, 1), out_axes=1)
+                       split_rngs={"params": False}, out_axes=1)
         start = jnp.full((n,), EOS, jnp.int32)
         _, out = scan(self, (self.initial_carry(n), start), jnp.arange(self.seq_len), prompt)
         return out

@@ -192,7 +192,8 @@ class Run:
     def log_samples(self, state: GANState, step: int) -> list[np.ndarray]:
         data = self.setup.data
         if data.text is not None:  # sentences: the first 16 of the fixed eval latents, as text
-            ids = np.asarray(self._generate(state, self.eval_z[..., :16, :], None))
+            labels = None if self.eval_y is None else self.eval_y[:16]
+            ids = np.asarray(self._generate(state, self.eval_z[..., :16, :], labels))
             for i in range(self.size):
                 lines = [" ".join(data.text.decode(row)) for row in self.member(ids, i)]
                 self.loggers[i].text("samples", "\n\n".join(lines), step)
@@ -232,7 +233,7 @@ class Run:
             values = {f"eval/{k}": v for k, v in self.evaluator(self.member(samples, i)).items()}
             if model_metrics is not None:
                 member = self.member(state, i)
-                apply = functools.partial(self._apply_generator, member)
+                apply = functools.partial(self._apply_generator, member)  # apply(method, *args)
                 values.update({f"eval/{k}": v for k, v in model_metrics(apply).items()})
             self.loggers[i].scalars(values, step)
             results.append(values)

@@ -98,8 +98,9 @@ def generate(gan: GAN, state: GANState, z: jax.Array, y: jax.Array | None = None
     return apply_model(gan.generator, params, state.g_state, z, y, train=False)[0]
 
 
-def apply_generator(gan: GAN, state: GANState, method: str, x: jax.Array, use_ema: bool = True):
-    """G's method `method` (e.g. a language model's `nll`) on x, with the weights `generate` uses."""
+def apply_generator(gan: GAN, state: GANState, method: str, *args, use_ema: bool = True):
+    """G's method `method` (e.g. a language model's `nll`) on args, with the weights `generate`
+    uses."""
     params = state.ema_params if (use_ema and state.ema_params is not None) else state.g_params
     G = gan.generator
-    return G.apply({"params": params, **state.g_state}, x, method=getattr(G, method))
+    return G.apply({"params": params, **state.g_state}, *args, method=getattr(G, method))

@@ -69,12 +69,13 @@ def build(cfg: Any, gan: GAN, sample: Callable, g_opt: optax.GradientTransformat
     mle_opt = g_opt if adversarial_step is None else optim.with_clip_norm(
         cfg["optim"].get("clip_norm"), optax.adam(number(m["pretrain_lr"]), b1=0.9, b2=0.999))
 
-    def mle_loss(g_params, g_state, tokens):
-        return jnp.mean(G.apply({"params": g_params, **g_state}, tokens, method=G.nll))
+    def mle_loss(g_params, g_state, tokens, labels):  # labels: read by a conditional G only
+        return jnp.mean(G.apply({"params": g_params, **g_state}, tokens, labels, method=G.nll))
 
     def mle_step(state: GANState, data):
-        real, _ = sample(data, jax.random.fold_in(state.key, state.step), batch_size)
-        loss, grads = jax.value_and_grad(mle_loss)(state.g_params, state.g_state, tokens_of(real))
+        real, labels = sample(data, jax.random.fold_in(state.key, state.step), batch_size)
+        loss, grads = jax.value_and_grad(mle_loss)(state.g_params, state.g_state, tokens_of(real),
+                                                   labels)
         updates, opt_state = mle_opt.update(grads, state.g_opt["mle"], state.g_params)
         g_params = optax.apply_updates(state.g_params, updates)
         ema = None if state.ema_params is None else g_params

@@ -125,9 +125,37 @@ def test_a_prompt_is_kept_and_continued():
     G = relgan.Generator(6, 9, cell="lstm", embed_dim=4, hidden_dim=4)
     z = jax.random.normal(jax.random.PRNGKey(0), (3, relgan.KEY_FLOATS))
     variables = G.init(jax.random.PRNGKey(1), z, None)
-    prompt = jnp.full((3, 6), -1, jnp.int32).at[:, :2].set(jnp.array([4, 7]))
-    ids = np.asarray(G.apply(variables, z, prompt, train=False))
+    ids = np.asarray(G.clone(prompt=(4, 7)).apply(variables, z, None, train=False))
     assert (ids[:, :2] == [4, 7]).all() and ((ids >= 0) & (ids < 9)).all()
+    free = np.asarray(G.apply(variables, z, None, train=False))
+    assert not (free[:, :2] == [4, 7]).all()
+
+
+def test_a_conditional_language_model_learns_what_each_label_writes(tmp_path):
+    # Catches: a label that never reaches G's steps (both labels would write alike) or labels
+    # misaligned with their sentences in the MLE batch. Label 0 writes "a ...", label 1 "b ...".
+    import dataclasses  # noqa: PLC0415
+
+    lines = ["a c d c"] * 200 + ["b d c d"] * 200
+    text = text_lib.build_text(lines, None, None, None, "toy")
+    labels = np.r_[np.zeros(200, np.int32), np.ones(200, np.int32)]
+    data = text_lib.build("toy", text)
+    data = dataclasses.replace(data, arrays={**data.arrays, "y": jnp.asarray(labels)},
+                               class_names=("first", "second"))
+    cfg = make_cfg(["data=text_file", "data.path=unused", "+data.conditional=true", "model=lm",
+                    "model.cell=lstm", "model.embed_dim=8", "model.hidden_dim=16", "model.label_dim=4",
+                    "optim.lr=1e-2", "optim.beta1=0.9", "trainer.batch_size=32"])
+    setup = setup_lib.assemble(cfg, data)
+    state, _ = run_phase(setup, setup.init_state(), 0, 150)
+    G, variables = setup.gan.generator, {"params": state.g_params, **state.g_state}
+    tokens = jnp.asarray(text.train)
+    right = float(jnp.mean(G.apply(variables, tokens, jnp.asarray(labels), method=G.nll)))
+    wrong = float(jnp.mean(G.apply(variables, tokens, jnp.asarray(1 - labels), method=G.nll)))
+    assert right < 0.1 < 1.0 < wrong, (right, wrong)
+    z = setup.gan.sample_latent(jax.random.PRNGKey(0), 8)
+    for label, first in ((0, "a"), (1, "b")):
+        ids = G.apply(variables, z, jnp.full((8,), label), train=False)
+        assert all(text.decode(row)[0] == first for row in np.asarray(ids))
 
 
 def test_a_run_resumed_across_the_phase_boundary_equals_the_straight_run(tmp_path, capsys):

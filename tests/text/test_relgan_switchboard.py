@@ -40,3 +40,26 @@ def test_every_loss_and_mitigation_trains_relgan_or_is_refused_in_one_line(group
     assert int(state.step) == 1 and "g/inverse_temperature" in metrics
     if group == "mitigation":  # it took part in the step: it logged its scalars
         assert any(key.startswith(f"mitigation/{name}/") for key in metrics), metrics
+
+
+@pytest.mark.parametrize("conditioning", ["projection", "acgan"])
+def test_a_conditional_relgan_trains_with_either_label_head(conditioning):
+    # D's features are [n, R, F]: the projection reaches every representation, the ACGAN class
+    # logits are averaged over them. (Labelled sentences: COCO's with made-up labels.)
+    import dataclasses  # noqa: PLC0415
+
+    import jax.numpy as jnp  # noqa: PLC0415
+
+    from gan_jax import data as data_lib  # noqa: PLC0415
+
+    cfg = make_cfg(TINY_TEXT + ["model.pretrain_steps=0", f"model.conditioning={conditioning}",
+                                "+data.conditional=true"])
+    data = data_lib.build(cfg["data"])
+    labels = jnp.arange(data.num_examples, dtype=jnp.int32) % 3
+    data = dataclasses.replace(data, arrays={**data.arrays, "y": labels}, class_names=("a", "b", "c"))
+    setup = setup_lib.assemble(cfg, data)
+    (phase,) = setup.schedule()
+    state, metrics = jax.jit(phase.step)(jax.jit(setup.init_state)(), setup.data.arrays)
+    metrics = jax.device_get(metrics)
+    assert all(np.isfinite(v).all() for v in metrics.values()), metrics
+    assert (conditioning == "acgan") == any("acgan" in k for k in metrics), sorted(metrics)
