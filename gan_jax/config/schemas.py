@@ -115,6 +115,38 @@ class TextFile:
 
 
 @dataclass
+class Reviews:
+    name: str = setting()
+    root: Optional[str] = setting()
+    title: bool = setting()
+    max_length: Optional[int] = setting(positive, "tokens per review, or null for the longest "
+                                        "training review")
+    vocab_size: Optional[int] = setting(at_least(3), "<eos>, <unk> and at least one word")
+    validation_fraction: float = setting(open_fraction)
+    test_fraction: float = setting(open_fraction)
+    seed: int = setting(non_negative)
+    conditional: bool = setting()
+    condition_on: str = setting(one_of("rating", "department"))
+
+
+@dataclass
+class ReviewTable:
+    name: str = setting()
+    path: str = setting(fix="data=review_table needs your file, e.g. data.path=my_reviews.csv")
+    text: str = setting(fix="name the column of review texts, e.g. data.text=review")
+    label: Optional[str] = setting()
+    rating: Optional[str] = setting()
+    max_length: Optional[int] = setting(positive, "tokens per review, or null for the longest "
+                                        "training review")
+    vocab_size: Optional[int] = setting(at_least(3), "<eos>, <unk> and at least one word")
+    validation_fraction: float = setting(open_fraction)
+    test_fraction: float = setting(open_fraction)
+    seed: int = setting(non_negative)
+    conditional: bool = setting()
+    condition_on: Optional[str] = setting(one_of("rating", "label"))
+
+
+@dataclass
 class MovieLens:
     name: str = setting()
     root: Optional[str] = setting()
@@ -474,7 +506,8 @@ SELECTED_BY_NAME = {
              "ring": Mixture, "grid": Mixture, "image_folder": ImageFolder,
              "movielens_100k": MovieLens, "cdnow": CDNOW, "adult": Adult,
              "table": Table, "sines": Sines, "series_file": SeriesFile,
-             "coco_captions": CocoCaptions, "text_file": TextFile},
+             "coco_captions": CocoCaptions, "text_file": TextFile, "reviews": Reviews,
+             "review_table": ReviewTable},
     "model": {"dcgan": DCGAN, "mlp": MLP, "resnet": ResNet, "cfgan": CFGAN,
               "ganomaly": GANomaly, "tabular": Tabular, "timegan": TimeGAN,
               "rcgan": RCGAN, "relgan": RelGAN, "lm": LM},

@@ -136,7 +136,8 @@ def validate(cfg: Mapping) -> None:
 DATA_KINDS = {"fashion_mnist": "images", "stacked_fashion_mnist": "images", "image_folder": "images",
               "ring": "2D points", "grid": "2D points", "movielens_100k": "interaction data",
               "cdnow": "a table", "adult": "a table", "table": "a table", "sines": "sequences",
-              "series_file": "sequences", "coco_captions": "text", "text_file": "text"}
+              "series_file": "sequences", "coco_captions": "text", "text_file": "text",
+              "reviews": "text", "review_table": "text"}
 MODEL_KINDS = {"dcgan": ("images",), "resnet": ("images",), "ganomaly": ("images",),
                "mlp": ("images", "2D points", "a table"), "cfgan": ("interaction data",),
                "tabular": ("a table",), "timegan": ("sequences",), "rcgan": ("sequences",),
@@ -150,6 +151,8 @@ def _check_model_fits_data(model: str, data: Mapping) -> None:
         raise ConfigError("data.conditional=true needs the series' categories: name their column "
                           "in data.category_column (e.g. data.category_column=region), or drop "
                           "data.conditional.")
+    if data["name"] == "review_table":
+        _check_review_columns(data)
     kind = DATA_KINDS.get(data["name"])
     if kind is not None and model in MODEL_KINDS and kind not in MODEL_KINDS[model]:
         fits = [m for m, kinds in MODEL_KINDS.items() if kind in kinds]
@@ -163,6 +166,17 @@ def _check_model_fits_data(model: str, data: Mapping) -> None:
                           f"categories (models that can: {', '.join(LABEL_CONDITIONED)}); drop "
                           f"data.conditional" + (", and learn one category as normal with "
                                                  "data.category=c." if model == "ganomaly" else "."))
+
+
+def _check_review_columns(data: Mapping) -> None:
+    on = data["condition_on"]
+    if data["conditional"] and on is None:
+        raise ConfigError("data.conditional=true needs categories: set data.condition_on=rating or "
+                          "label (naming that column in data.rating or data.label), or drop "
+                          "data.conditional.")
+    if on is not None and data[on] is None:
+        raise ConfigError(f"data.condition_on={on} needs the {on} column: name it in data.{on}=<column>, "
+                          f"or set data.condition_on=null.")
 
 
 # Models that train in phases of their own steps (`training.setup.MODEL_PHASES`): the plain

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from gan_jax.data import (adult, cdnow, coco_captions, fashion_mnist, image_folder, mixtures,
-                          movielens, series_file, sines, stacked_fashion_mnist, table_files,
-                          tabular, text_file)
+                          movielens, review_table, reviews, series_file, sines,
+                          stacked_fashion_mnist, table_files, tabular, text_file)
 from gan_jax.data.spec import Dataset, with_category_index
 from gan_jax.errors import ConfigError
 
@@ -37,6 +37,12 @@ BUILDERS: dict[str, Callable[[Any], Dataset]] = {
     "coco_captions": lambda c: coco_captions.build(c["root"], bool(c["download"]), c["max_length"],
                                                    c["vocab_size"]),
     "text_file": lambda c: text_file.build(c["path"], c["test_path"], c["max_length"], c["vocab_size"]),
+    "reviews": lambda c: reviews.build(c["root"], bool(c["title"]), c["max_length"], c["vocab_size"],
+                                       float(c["validation_fraction"]), float(c["test_fraction"]),
+                                       int(c["seed"]), c["condition_on"]),
+    "review_table": lambda c: review_table.build(
+        c["path"], c["text"], c["label"], c["rating"], c["condition_on"], c["max_length"],
+        c["vocab_size"], float(c["validation_fraction"]), float(c["test_fraction"]), int(c["seed"])),
 }
 NAMES = tuple(BUILDERS)
 

@@ -15,7 +15,8 @@ import dataclasses
 import functools
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -67,6 +68,12 @@ class Text:
     test: int32 [M, L] held-out sentences (words outside the vocabulary -> UNK), or None.
     test_sentences: the same held-out sentences as words (BLEU references; every word as
       written, in or out of the vocabulary), or None.
+    validation, validation_sentences: a second held-out split for choices made during a study
+      (epochs, thresholds), in the same form as test; None when the source has none.
+    train_labels, validation_labels, test_labels: int32 [rows] category of each sentence of that
+      split (what `data.conditional=true` conditions on), or None for unlabelled text.
+    metadata: split name -> a pandas DataFrame, one row per sentence of that split in order (e.g.
+      the source row, rating, department), or None.
     """
 
     vocabulary: tuple[str, ...]
@@ -74,6 +81,12 @@ class Text:
     train: np.ndarray
     test: np.ndarray | None
     test_sentences: tuple[tuple[str, ...], ...] | None
+    validation: np.ndarray | None = None
+    validation_sentences: tuple[tuple[str, ...], ...] | None = None
+    train_labels: np.ndarray | None = None
+    validation_labels: np.ndarray | None = None
+    test_labels: np.ndarray | None = None
+    metadata: Mapping[str, Any] | None = None
 
     @functools.cached_property
     def index(self) -> dict[str, int]:
@@ -125,13 +138,24 @@ def build_text(train_lines: Sequence[str], test_lines: Sequence[str] | None, max
         raise DataError(f"{source} holds 1 sentence{fit}.")
     test = None if test_lines is None else _fitting(_sentences(test_lines, test_source, "held-out"),
                                                     length, test_source)
-    words = Text(vocabulary(train, vocab_size), length, np.zeros((0, length), np.int32), None,
-                 None if test is None else tuple(map(tuple, test)))
+    return from_words(train, test, length, vocab_size)
+
+
+def from_words(train: Sequence[Sequence[str]], test: Sequence[Sequence[str]] | None, max_length: int,
+               vocab_size: int | None, validation: Sequence[Sequence[str]] | None = None) -> Text:
+    """The corpus of tokenized sentences, each of at most max_length words; the vocabulary comes
+    from `train` alone."""
+    words = Text(vocabulary(train, vocab_size), max_length, np.zeros((0, max_length), np.int32), None,
+                 None)
 
     def ids(sentences):
-        return np.stack([words.encode(s) for s in sentences])
+        return None if sentences is None else np.stack([words.encode(s) for s in sentences])
 
-    return dataclasses.replace(words, train=ids(train), test=None if test is None else ids(test))
+    def kept(sentences):
+        return None if sentences is None else tuple(map(tuple, sentences))
+
+    return dataclasses.replace(words, train=ids(train), test=ids(test), test_sentences=kept(test),
+                               validation=ids(validation), validation_sentences=kept(validation))
 
 
 def _sentences(lines: Sequence[str], source: str, role: str) -> list[list[str]]:
@@ -156,14 +180,23 @@ def _fitting(sentences: list[list[str]], max_length: int, source: str) -> list[l
     return kept
 
 
-def build(name: str, text: Text) -> Dataset:
-    """The Dataset of a corpus: arrays hold token ids; `sample` one-hots each batch (float32
-    [n, L, V]) inside the step, never the whole corpus."""
+def build(name: str, text: Text, class_names: Sequence[str] = ()) -> Dataset:
+    """The Dataset of a corpus: arrays hold token ids and each sentence's category (text.train_labels,
+    named by class_names; zeros when unlabelled); `sample` one-hots each batch (float32 [n, L, V])
+    inside the step, never the whole corpus."""
     size = text.vocab_size
-    arrays = {"x": jnp.asarray(text.train), "y": jnp.zeros(len(text.train), jnp.int32)}
+    labels = np.zeros(len(text.train), np.int32) if text.train_labels is None else text.train_labels
+    arrays = {"x": jnp.asarray(text.train), "y": jnp.asarray(labels, jnp.int32)}
+
+    def one_hot(x):
+        return jax.nn.one_hot(x, size, dtype=jnp.float32)
 
     def sample(arrays, key, n):
-        return sample_by_index(arrays, key, n, lambda x: jax.nn.one_hot(x, size, dtype=jnp.float32))
+        return sample_by_index(arrays, key, n, one_hot)
+
+    def take(arrays, idx):
+        return one_hot(arrays["x"][idx]), arrays["y"][idx]
 
     return Dataset(name=name, arrays=arrays, sample=sample, shape=(text.max_length, size),
-                   value_range=(0.0, 1.0), text=text)
+                   value_range=(0.0, 1.0), class_names=tuple(class_names), text=text,
+                   take=take if class_names else None)

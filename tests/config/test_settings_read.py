@@ -22,6 +22,7 @@ from tests.conftest import (EVERY_100, TINY_CFGAN, TINY_DCGAN, TINY_RING, TINY_S
 from tests.config.test_schemas import options
 from tests.series.test_series_file import demand, file_overrides
 from tests.tabular.test_tabular_gan import small_frame
+from tests.text.test_reviews import write_fake_reviews, write_review_table
 
 TINY_TABLE = ["model=tabular", "model.g_hidden=[8]", "model.d_hidden=[8]", "model.latent_dim=4",
               "trainer.batch_size=10"]
@@ -107,6 +108,12 @@ def small(group, option, fake_root):
         path = fake_root.parent / "sentences.txt"
         path.write_text("a shop sells red shoes .\na man buys a blue hat .\n" * 4)
         return [*TINY_TEXT, "data=text_file", f"data.path={path}", f"data.test_path={path}"]
+    if group == "data" and option == "reviews":
+        return [*TINY_TEXT, "data=reviews", f"data.root={write_fake_reviews(fake_root.parent / 'shop')}"]
+    if group == "data" and option == "review_table":
+        path = write_review_table(fake_root.parent / "my_reviews.csv")
+        return [*TINY_TEXT, "data=review_table", f"data.path={path}", "data.text=review",
+                "data.label=kind", "data.rating=stars", "data.condition_on=label"]
     if group == "data" and option == "movielens_100k":
         return [*TINY_CFGAN, f"data.root={write_fake_movielens(fake_root.parent / 'ml')}"]
     if group == "data":

@@ -7,16 +7,17 @@ from gan_jax.errors import ConfigError
 from tests.conftest import make_cfg
 
 NOT_TEXT = [m for m, kinds in MODEL_KINDS.items() if "text" not in kinds]
+SETTINGS = {"coco_captions": ["data.download=false"], "text_file": ["data.path=reviews.txt"],
+            "review_table": ["data.path=reviews.csv", "data.text=review"]}
 
 
-@pytest.mark.parametrize("data", ["coco_captions", "text_file"])
+@pytest.mark.parametrize("data", ["coco_captions", "text_file", "reviews", "review_table"])
 @pytest.mark.parametrize("model", NOT_TEXT)
 def test_a_model_that_writes_no_text_refuses_text_data_at_validation(data, model):
     assert DATA_KINDS[data] == "text"
     with pytest.raises(ConfigError, match=f"^model={model} needs .* and data={data} holds text: with "
                                           f"data={data} "):
-        validate(make_cfg([f"model={model}", f"data={data}", "data.path=reviews.txt"
-                           if data == "text_file" else "data.download=false"]))
+        validate(make_cfg([f"model={model}", f"data={data}", *SETTINGS.get(data, [])]))
 
 
 @pytest.mark.parametrize("override, message", [
