@@ -100,10 +100,13 @@ def small(group, option, fake_root):
                 "data.time_column=day", "data.seq_len=6", "data.category_column=region",
                 "data.conditional=true", "model=rcgan", "model.hidden_dim=4", "model.z_dim=2",
                 "trainer.batch_size=8", "model.conditioning=acgan"]
-    if group == "data" and option == "coco_captions" or group == "model" and option == "relgan":
+    if group == "data" and option == "coco_captions":
         return TINY_TEXT
-    if group == "model" and option == "lm":
-        return TINY_LM
+    if group == "model" and option in ("relgan", "lm"):  # reviews by rating, so the label keys act
+        shop = write_fake_reviews(fake_root.parent / "shop")
+        model = TINY_TEXT if option == "relgan" else TINY_LM
+        return [*model, "data=reviews", f"data.root={shop}", "data.conditional=true",
+                *(["model.conditioning=acgan"] if option == "relgan" else [])]
     if group == "data" and option == "text_file":
         path = fake_root.parent / "sentences.txt"
         path.write_text("a shop sells red shoes .\na man buys a blue hat .\n" * 4)
