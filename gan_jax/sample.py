@@ -12,6 +12,7 @@
     python -m gan_jax.sample run_dir=runs/rcgan_prefix n=100           # continuations of held-out windows
     python -m gan_jax.sample run_dir=runs/lm_coco n=200 temperature=0.7  # sentences, one per line (.txt)
     python -m gan_jax.sample run_dir=runs/relgan n=20 prompt="a man riding"  # sentences that begin so
+    python -m gan_jax.sample run_dir=runs/reviews n=100 category=1 format=csv  # one-star reviews
 
 Options: n, category (a class name, an index, or `all` for n per category; conditional runs), seed,
 step (checkpoint; the latest by default), ema (use the EMA generator when the run has one), interpolate, steps
@@ -24,9 +25,10 @@ run's `data.constraints`, fixed values set and rows breaking an inequality drawn
 G's rows as they come).
 Sequences: `.npy` [n, T, F] in the data's units; a `data=series_file` run writes a table in the
 file's own columns instead (format: csv, the default, parquet or npy).
-Text (model=relgan, model=lm): a .txt file, one sentence per line; temperature (> 0, default 1:
-the model's own distribution; lower: likelier, less diverse sentences) and prompt (words every
-sentence begins with, each in the run's vocabulary).
+Text (model=relgan, model=lm): a .txt file, one sentence per line (format=csv: a text column, and
+the category of a conditional run, e.g. the rating of a review); temperature (> 0, default 1:
+the model's own distribution; lower: likelier, less diverse sentences), prompt (words every
+sentence begins with, each in the run's vocabulary) and category (conditional runs).
 """
 
 from __future__ import annotations
@@ -86,9 +88,11 @@ def category_index(category: str | None, class_names: tuple[str, ...], num_class
     if not num_classes:
         raise ConfigError(f"category={category} needs a run trained with data.conditional=true; "
                           f"this one is unconditional.")
+    lowered = [c.lower() for c in class_names]
+    if category.lower() in lowered:  # a name first: review ratings are named "1".."5"
+        return lowered.index(category.lower())
     if category.isdigit() and int(category) < num_classes:
         return int(category)
-    lowered = [c.lower() for c in class_names]
     if category.lower() not in lowered:
         raise ConfigError(f"category={category!r} is unknown; choose one of {', '.join(class_names)} "
                           f"or an index 0-{num_classes - 1}.")
@@ -332,8 +336,10 @@ def sample_text(cfg: SampleConfig, gan, text, state, run_dir: pathlib.Path,
     if cfg.interpolate or cfg.condition is not None:
         raise ConfigError("interpolate= and condition= do not apply to a text run; it takes n=, "
                           "temperature=, prompt=, category= (conditional runs), seed=, step=, out=.")
-    if cfg.format not in (None, "txt"):
-        raise ConfigError(f"format={cfg.format}: a text run writes .txt; drop format=.")
+    fmt = cfg.format or "txt"
+    if fmt not in ("txt", "csv"):
+        raise ConfigError(f"format={cfg.format}: a text run writes txt (one sentence per line, the "
+                          f"default) or csv (a text column, and the category of a conditional run).")
     temperature = 1.0 if cfg.temperature is None else cfg.temperature
     if not temperature > 0:
         raise ConfigError(f"temperature={cfg.temperature} must be positive (1: the model's own "
@@ -351,10 +357,19 @@ def sample_text(cfg: SampleConfig, gan, text, state, run_dir: pathlib.Path,
     name = f"step{int(state.step)}_n{cfg.n}_t{temperature:g}"
     name += f"_member{cfg.member}" if cfg.member is not None else ""
     name += f"_{class_names[label]}" if label is not None else ""
-    out = pathlib.Path(cfg.out) if cfg.out else run_dir / "samples" / f"{name}.txt"
+    out = pathlib.Path(cfg.out) if cfg.out else run_dir / "samples" / f"{name}.{fmt}"
+    sentences = [" ".join(text.decode(row)) for row in np.asarray(ids)]
+    if fmt == "csv":
+        import pandas as pd  # noqa: PLC0415  (tables only)
+
+        columns = {"text": sentences}
+        if y is not None:
+            columns["category"] = [class_names[i] for i in np.asarray(y)]
+        write_frame(pd.DataFrame(columns), out, "csv")
+        return {"csv": str(out)}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")  # nothing half-written
-    tmp.write_text("".join(" ".join(text.decode(row)) + "\n" for row in np.asarray(ids)))
+    tmp.write_text("".join(s + "\n" for s in sentences))
     tmp.replace(out)
     return {"txt": str(out)}
 

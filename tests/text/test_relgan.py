@@ -246,3 +246,24 @@ def test_a_text_run_without_held_out_sentences_trains_and_evaluate_says_what_is_
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "data.test_path=<held-out file>" in err[0]
     assert not (tmp_path / "run" / "eval").exists()
+
+
+def test_reviews_written_for_a_requested_rating(tmp_path, capsys):
+    # A conditional review writer (model=lm on the shop's reviews by rating): gan_jax.sample
+    # writes n reviews with the asked rating as CSV, and refuses a rating that is not a category.
+    import pandas as pd  # noqa: PLC0415
+
+    from gan_jax import sample  # noqa: PLC0415
+    from tests.text.test_reviews import write_fake_reviews  # noqa: PLC0415
+
+    cfg = make_cfg([*TINY_LM, "data=reviews", f"data.root={write_fake_reviews(tmp_path / 'shop', 40)}",
+                    "data.conditional=true", "trainer.steps=2", "trainer.log_every=2",
+                    "trainer.sample_every=2", "trainer.eval_every=2", "trainer.checkpoint_every=2",
+                    "trainer.eval_samples=8", "trainer.progress=false"])
+    assert train(cfg, tmp_path / "run")["status"] == "completed"
+    assert sample.main([f"run_dir={tmp_path / 'run'}", "n=5", "category=1", "format=csv"]) == 0
+    written = pd.read_csv(tmp_path / "run" / "samples" / "step2_n5_t1_1.csv")
+    assert list(written.columns) == ["text", "category"] and len(written) == 5
+    assert (written["category"] == 1).all()
+    assert sample.main([f"run_dir={tmp_path / 'run'}", "category=6"]) == 2
+    assert "category='6' is unknown" in capsys.readouterr().err
