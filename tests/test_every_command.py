@@ -29,7 +29,7 @@ from gan_jax import models
 from tests.conftest import (ROOT, TINY_CFGAN, TINY_DCGAN, TINY_RCGAN, TINY_SERIES, TINY_LM, TINY_TEXT,
                             write_fake_cdnow, write_fake_fashion_mnist, write_fake_movielens)
 
-COMMANDS = ("train", "sample", "evaluate", "recommend", "detect", "score")
+COMMANDS = ("train", "sample", "evaluate", "recommend", "detect", "score", "score_reviews")
 # Ten steps, every output (sample grid, evaluation, checkpoint) written once at the end.
 SHORT = ["trainer.steps=10", "trainer.log_every=10", "trainer.sample_every=10",
          "trainer.eval_every=10", "trainer.checkpoint_every=10", "trainer.eval_samples=20",
@@ -130,6 +130,7 @@ def rows(n: int) -> Callable[[pathlib.Path], None]:
 NOT_A_RECOMMENDER = Refuses(("user=1",), "not a recommender; train one with experiment=cfgan_ml100k")
 NOT_ONE_CATEGORY = Refuses((), "was not trained on one category")
 NO_DETECTOR = Refuses(("images={images}",), "has no fanogan detector")
+NOT_TEXT = Refuses(("reviews={reviews}",), "run, not a text run; its discriminator reads no reviews")
 TINY_FANOGAN = ("detector.steps=1", "detector.width=4", "detector.fc_width=8")
 
 # (family, command) -> what the command does on that family's run (a tuple: several cases).
@@ -144,6 +145,7 @@ EXPECTED = {
                                   "detector=ganomaly scores a model=ganomaly run")),
     ("image", "score"): Does(("images={images}",), wrote("detector/fanogan/scores_member0.csv", rows(3)),
                              first=("detect", TINY_FANOGAN, "detector/fanogan/results.json")),
+    ("image", "score_reviews"): NOT_TEXT,
     ("table", "train"): Does(check=trained),
     ("table", "sample"): Does(("n=5",), wrote("samples/step10_n5.csv", rows(5))),
     # Bug: samples=N was ignored (the table was as large as the training rows).
@@ -151,6 +153,7 @@ EXPECTED = {
     ("table", "recommend"): NOT_A_RECOMMENDER,
     ("table", "detect"): NOT_ONE_CATEGORY,
     ("table", "score"): NO_DETECTOR,
+    ("table", "score_reviews"): NOT_TEXT,
     ("recommender", "train"): Does(check=trained),
     # Bug: a TypeError.
     ("recommender", "sample"): Refuses((), "is a recommender (model=cfgan)"),
@@ -161,6 +164,7 @@ EXPECTED = {
                                        lambda run, out: "top 3 unseen items" in out or pytest.fail(out)),
     ("recommender", "detect"): NOT_ONE_CATEGORY,
     ("recommender", "score"): NO_DETECTOR,
+    ("recommender", "score_reviews"): NOT_TEXT,
     ("anomaly", "train"): Does(check=trained),
     # Bug: an AttributeError.
     ("anomaly", "sample"): Refuses((), "is an anomaly detector (model=ganomaly)"),
@@ -172,6 +176,7 @@ EXPECTED = {
                             Refuses(("detector.name=fanogan",), "use detector.name=ganomaly")),
     ("anomaly", "score"): Does(("images={images}",), wrote("detector/ganomaly/scores_member0.csv", rows(3)),
                                first=("detect", (), "detector/ganomaly/results.json")),
+    ("anomaly", "score_reviews"): NOT_TEXT,
     ("series", "train"): Does(check=trained),
     ("series", "sample"): Does(("n=4",), wrote("samples/step10_n4.npy", series_samples)),
     ("series", "evaluate"): (Does(("samples=12",), evaluated_on(12, "discriminative_heldout")),
@@ -179,6 +184,7 @@ EXPECTED = {
     ("series", "recommend"): NOT_A_RECOMMENDER,
     ("series", "detect"): NOT_ONE_CATEGORY,
     ("series", "score"): NO_DETECTOR,
+    ("series", "score_reviews"): NOT_TEXT,
     ("text", "train"): Does(check=trained),
     ("text", "sample"): (Does(("n=4", "temperature=0.5"), wrote("samples/step10_n4_t0.5.txt", sentences(4))),
                          Does(("n=3", "prompt=a man"), wrote("samples/step10_n3_t1.txt",
@@ -189,6 +195,12 @@ EXPECTED = {
     ("text", "recommend"): NOT_A_RECOMMENDER,
     ("text", "detect"): NOT_ONE_CATEGORY,
     ("text", "score"): NO_DETECTOR,
+    ("text", "score_reviews"): Does(("reviews={reviews}",), wrote("review_scores/three.csv", rows(3))),
+}
+# Where one run of a family answers otherwise than its family's row.
+EXPECTED_OF_RUN = {
+    ("text_lm", "score_reviews"): Refuses(("reviews={reviews}",), "is a model=lm run: it trains no "
+                                          "discriminator"),
 }
 
 
@@ -220,7 +232,9 @@ def runs(tmp_path_factory) -> dict[str, tuple[pathlib.Path, subprocess.Completed
         done[name] = (root / name, subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
     images = root / "three.npy"
     np.save(images, np.random.default_rng(0).integers(0, 256, (3, 28, 28), dtype=np.uint8))
-    return {**done, "images": images}
+    reviews = root / "three.csv"
+    reviews.write_text("text\na man rides a bike .\nthe the the\nnew word zyzzyva\n")
+    return {**done, "images": images, "reviews": reviews}
 
 
 def one_line_error(err: str, says: str) -> None:
@@ -243,9 +257,9 @@ def test_every_command_on_every_family(runs, run, command, capsys):
     run_dir, trained_by = runs[run]
     assert trained_by.returncode == 0, trained_by.stderr[-3000:]
     assert "Traceback" not in trained_by.stderr
-    expected = EXPECTED[RUNS[run][0], command]
+    expected = EXPECTED_OF_RUN.get((run, command), EXPECTED[RUNS[run][0], command])
     for case in expected if isinstance(expected, tuple) else (expected,):
-        argv = [a.format(images=runs["images"]) for a in case.argv]
+        argv = [a.format(images=runs["images"], reviews=runs["reviews"]) for a in case.argv]
         if command == "train":
             case.check(run_dir, trained_by.stdout)
             continue
