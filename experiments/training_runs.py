@@ -47,6 +47,29 @@ def train_or_reuse(cmd: list[str], run_dir: pathlib.Path, what: str = "training"
     return seconds
 
 
+def train_until(cmd: list[str], run_dir: pathlib.Path, steps: int) -> dict:
+    """Train run_dir until `steps` with `cmd` (`python -m gan_jax.train ... trainer.steps=<steps>
+    hydra.run.dir=<run_dir>`), resuming from its checkpoints, in its own process as a user would
+    type it; its summary.json. A run already there and that far is reused: so a study in stages
+    (e.g. a text GAN scored at the end of its maximum-likelihood phase, then trained on) trains
+    each stage once. The process seconds of every stage add up in process_seconds.txt."""
+    summary_path = run_dir / "summary.json"
+    if summary_path.is_file():
+        summary = json.loads(summary_path.read_text())
+        if summary["status"] == "completed" and summary["step"] >= steps:
+            return summary
+    if has_checkpoints(run_dir):
+        cmd = [*cmd, "trainer.resume=true"]
+    print(" ".join(cmd[1:]), flush=True)
+    wall = run_or_exit(cmd, f"training to step {steps} ")
+    stamp(run_dir)
+    print(f"trained to step {steps} in {wall:.0f} s", flush=True)
+    seconds = run_dir / "process_seconds.txt"
+    before = float(seconds.read_text()) if seconds.is_file() else 0.0
+    seconds.write_text(f"{before + wall:.1f}\n")
+    return json.loads(summary_path.read_text())
+
+
 def run_or_exit(cmd: list[str], what: str = "") -> float:
     """Run a study's command from the repository root; its wall seconds, or exit the study with
     the command's error output when it fails (`what`, e.g. "training ", starts the message)."""

@@ -75,9 +75,9 @@ def read_reviews(path: str, text_column: str, rating: str | None) -> pd.DataFram
         bad = ~np.isin(numbers, (1, 2, 3, 4, 5))
         if bad.any():
             row = int(np.argmax(bad))
-            raise DataError(f"reviews={path}: the rating column '{rating}' holds "
-                            f"{table_files._show(raw[rating].iloc[row])} in row {row + 1}; ratings must be whole "
-                            f"numbers 1-5. Fix that row, or drop rating=.")
+            shown = table_files._show(raw[rating].iloc[row])
+            raise DataError(f"reviews={path}: the rating column '{rating}' holds {shown} in row "
+                            f"{row + 1}; ratings must be whole numbers 1-5. Fix that row, or drop rating=.")
         frame["rating"] = numbers.astype(np.int64)
     return frame
 

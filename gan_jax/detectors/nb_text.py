@@ -40,7 +40,10 @@ class NBDetector:
         parts = [v.fit_transform(docs) if fit else v.transform(docs) for v in self.vectorizers]
         return sp.hstack(parts).tocsr().astype(np.float64)
 
-    def fit(self, sentences: Sequence[Sequence[str]], labels) -> NBDetector:
+    def fit(self, sentences: Sequence[Sequence[str]], labels, validation=None) -> NBDetector:
+        """validation: accepted for the detectors' common signature, unused (nothing to stop
+        early: C and beta are the paper's)."""
+        del validation
         labels = np.asarray(labels)
         if set(np.unique(labels)) != {0, 1}:
             raise ValueError(f"an NB detector learns two classes, 0 (real) and 1 (machine-written); "
