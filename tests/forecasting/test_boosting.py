@@ -1,0 +1,44 @@
+"""Pooled quantile boosting on Poisson series whose rate its ids give away (slow: 12 boosting fits,
+a minute and a half on 2 cores)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from gan_jax.forecasting import boosting
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    rng = np.random.default_rng(0)
+    rates = {"A": 1.0, "B": 4.0, "C": 10.0}
+    cats = rng.choice(list(rates), 150)
+    lam = np.array([rates[c] for c in cats])
+    history = rng.poisson(lam[:, None], (150, 28))
+    forecast = boosting.fit_predict(history, pd.DataFrame({"cat_id": cats}), horizon=7, max_iter=30,
+                                    learning_rate=0.3, levels=(0.05, 0.25, 0.5, 0.75, 0.9, 0.95))
+    return lam, forecast
+
+
+@pytest.mark.slow
+def test_quantile_boosting_finds_the_poisson_quantiles_of_each_category(fitted):
+    lam, f = fitted
+    for rate in (1.0, 4.0, 10.0):
+        rows = lam == rate
+        median = np.median(f.quantiles([0.5])[rows, :, 0])
+        assert abs(median - stats.poisson.ppf(0.5, rate)) <= 1
+        total_90 = np.median(f.order_up_to(0.9)[rows])
+        assert abs(total_90 - stats.poisson.ppf(0.9, 7 * rate)) <= 0.15 * 7 * rate + 1
+
+
+@pytest.mark.slow
+def test_its_stockout_probabilities_follow_the_true_ones(fitted):
+    lam, f = fitted
+    # one stock for all: nearly never short at rate 1, about half the time at 4, nearly always at 10
+    true = stats.poisson.sf(28, 7 * lam)
+    p = f.total_exceeds(np.full(len(lam), 28))
+    assert np.abs(p - true).mean() < 0.15
+    by_rate = [p[lam == rate].mean() for rate in (1.0, 4.0, 10.0)]
+    assert by_rate[0] < 0.1 < by_rate[1] < 0.9 < by_rate[2]
+    assert (np.diff(f.total, axis=1) >= 0).all() and (f.daily >= 0).all()
