@@ -95,6 +95,20 @@ class SeriesFile:
 
 
 @dataclass
+class M5:
+    name: str = setting()
+    root: Optional[str] = setting()
+    seq_len: int = setting(at_least(2), "the supervisor predicts the next step")
+    stride: int = setting(positive)
+    final_days: int = setting(non_negative)
+    heldout_fraction: float = setting(open_fraction)
+    condition_on: str = setting(one_of("dept_id", "cat_id", "store_id", "state_id", "dept_store"))
+    transform: Optional[str] = setting(one_of("log1p", None))
+    seed: int = setting(non_negative)
+    conditional: bool = setting()
+
+
+@dataclass
 class CocoCaptions:
     name: str = setting()
     root: Optional[str] = setting()
@@ -505,7 +519,7 @@ SELECTED_BY_NAME = {
     "data": {"fashion_mnist": FashionMNIST, "stacked_fashion_mnist": StackedFashionMNIST,
              "ring": Mixture, "grid": Mixture, "image_folder": ImageFolder,
              "movielens_100k": MovieLens, "cdnow": CDNOW, "adult": Adult,
-             "table": Table, "sines": Sines, "series_file": SeriesFile,
+             "table": Table, "sines": Sines, "series_file": SeriesFile, "m5": M5,
              "coco_captions": CocoCaptions, "text_file": TextFile, "reviews": Reviews,
              "review_table": ReviewTable},
     "model": {"dcgan": DCGAN, "mlp": MLP, "resnet": ResNet, "cfgan": CFGAN,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from gan_jax.data import (adult, cdnow, coco_captions, fashion_mnist, image_folder, mixtures,
+from gan_jax.data import (adult, cdnow, coco_captions, fashion_mnist, image_folder, m5, mixtures,
                           movielens, review_table, reviews, series_file, sines,
                           stacked_fashion_mnist, table_files, tabular, text_file)
 from gan_jax.data.spec import Dataset, with_category_index
@@ -25,6 +25,9 @@ BUILDERS: dict[str, Callable[[Any], Dataset]] = {
     "series_file": lambda c: series_file.build(
         c["path"], c["id_column"], c["time_column"], c["feature_columns"], c["category_column"],
         int(c["seq_len"]), int(c["stride"]), float(c["heldout_fraction"]), int(c["seed"])),
+    "m5": lambda c: m5.build(c["root"], int(c["seq_len"]), int(c["stride"]), int(c["final_days"]),
+                             float(c["heldout_fraction"]), c["condition_on"], c["transform"],
+                             int(c["seed"])),
     "image_folder": lambda c: image_folder.build(c["root"], c["resolution"], c["channels"],
                                                  c["cache_dir"]),
     "movielens_100k": lambda c: movielens.build(

@@ -118,3 +118,50 @@ def _kaggle(path: pathlib.Path) -> Sales:
     return Sales(ids=df["id"].str.removesuffix("_evaluation").to_numpy(), info=df[list(INFO)],
                  units=df[days].to_numpy(np.int32), days=tuple(days), scale_mse=None, weight=None,
                  source=str(path))
+
+
+CONDITIONS = (*INFO[1:], "dept_store")  # what data.condition_on may name
+
+
+def series_labels(sales: Sales, condition_on: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Each series' category index and the sorted category names."""
+    if condition_on == "dept_store":
+        values = (sales.info["dept_id"] + "_" + sales.info["store_id"]).to_numpy()
+    else:
+        values = sales.info[condition_on].to_numpy()
+    names, index = np.unique(values, return_inverse=True)
+    return index.astype(np.int32), tuple(map(str, names))
+
+
+def build(root: str | None, seq_len: int, stride: int, final_days: int, heldout_fraction: float,
+          condition_on: str, transform: str | None, seed: int):
+    """`data=m5`: windows of seq_len days (one every `stride`) of each item x store series, its
+    last `final_days` never in a window (the week a shop stocks for), whole series held out by
+    category (series_file.split_ids), units log1p-transformed then min-max scaled (Series)."""
+    import jax.numpy as jnp  # noqa: PLC0415
+
+    from gan_jax.data.series import Series, windows  # noqa: PLC0415
+    from gan_jax.data.series_file import split_ids  # noqa: PLC0415
+    from gan_jax.data.spec import Dataset, sample_by_index  # noqa: PLC0415
+
+    sales = load(root)
+    days = sales.units.shape[1] - final_days
+    if days < seq_len:
+        raise DataError(f"data=m5: {sales.source} holds {sales.units.shape[1]} days; with "
+                        f"data.final_days={final_days} kept out, {days} are left, fewer than "
+                        f"data.seq_len={seq_len}. Lower data.seq_len or data.final_days.")
+    labels, names = series_labels(sales, condition_on)
+    cut = windows(sales.units[:, :days].T.astype(np.float32), seq_len, stride)  # [k, seq_len, N]
+    per_series = cut.transpose(2, 0, 1)[..., None]  # [N, k, seq_len, 1]
+    train_idx, held_idx = split_ids(labels, heldout_fraction, seed)
+    train = per_series[train_idx].reshape(-1, seq_len, 1)
+    heldout = per_series[held_idx].reshape(-1, seq_len, 1)
+    y = np.repeat(labels[train_idx], per_series.shape[1])
+    series = Series.fit(train, heldout, transform=transform)
+    arrays = {"x": jnp.asarray(series.scale(train)), "y": jnp.asarray(y)}
+
+    def sample(arrays, key, n):
+        return sample_by_index(arrays, key, n, lambda x: x)
+
+    return Dataset(name="m5", arrays=arrays, sample=sample, shape=(seq_len, 1), value_range=(0.0, 1.0),
+                   class_names=names, series=series)

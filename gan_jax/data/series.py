@@ -14,6 +14,9 @@ from typing import Any
 import numpy as np
 
 EPS = 1e-7  # the authors' MinMaxScaler divides by (max - min + 1e-7)
+# name -> (forward, inverse), applied before the min-max scaling and after its inverse
+TRANSFORMS = {None: (np.asarray, np.asarray),
+              "log1p": (lambda x: np.log1p(np.asarray(x, np.float64)), np.expm1)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,20 +32,23 @@ class Series:
     low: np.ndarray    # [F]
     span: np.ndarray   # [F]: max - min + EPS
     columns: Any = None
+    transform: str | None = None  # "log1p": scaled are log(1 + x) (heavy-tailed counts, data=m5)
 
     @classmethod
-    def fit(cls, train: np.ndarray, heldout: np.ndarray, columns: Any = None) -> Series:
-        """The scale of `train` ([n, T, F]): per feature, its minimum and range over every
-        sequence and step."""
-        low = train.min(axis=(0, 1))
-        return cls(train, heldout, low, train.max(axis=(0, 1)) - low + EPS, columns)
+    def fit(cls, train: np.ndarray, heldout: np.ndarray, columns: Any = None,
+            transform: str | None = None) -> Series:
+        """The scale of `train` ([n, T, F], after `transform`): per feature, its minimum and range
+        over every sequence and step."""
+        t = TRANSFORMS[transform][0](train)
+        low = t.min(axis=(0, 1))
+        return cls(train, heldout, low, t.max(axis=(0, 1)) - low + EPS, columns, transform)
 
     def scale(self, x: np.ndarray) -> np.ndarray:
-        return ((x - self.low) / self.span).astype(np.float32)
+        return ((TRANSFORMS[self.transform][0](x) - self.low) / self.span).astype(np.float32)
 
     def unscale(self, x: np.ndarray) -> np.ndarray:
         """Model outputs ([0, 1]) in the data's units."""
-        return (np.asarray(x) * self.span + self.low).astype(np.float32)
+        return TRANSFORMS[self.transform][1](np.asarray(x) * self.span + self.low).astype(np.float32)
 
     def heldout_windows(self, n: int) -> np.ndarray:
         """The first n held-out sequences in the model's units (cycled when n exceeds them): the

@@ -20,6 +20,7 @@ from gan_jax.training import loop, setup as setup_lib
 from tests.conftest import (EVERY_100, TINY_CFGAN, TINY_DCGAN, TINY_RING, TINY_SERIES, TINY_LM, TINY_TEXT,
                             make_cfg, write_fake_adult, write_fake_cdnow, write_fake_movielens)
 from tests.config.test_schemas import options
+from tests.series.test_m5 import write_fake_m5
 from tests.series.test_series_file import demand, file_overrides
 from tests.tabular.test_tabular_gan import small_frame
 from tests.text.test_reviews import write_fake_reviews, write_review_table
@@ -100,6 +101,10 @@ def small(group, option, fake_root):
                 "data.time_column=day", "data.seq_len=6", "data.category_column=region",
                 "data.conditional=true", "model=rcgan", "model.hidden_dim=4", "model.z_dim=2",
                 "trainer.batch_size=8", "model.conditioning=acgan"]
+    if group == "data" and option == "m5":
+        root = write_fake_m5(fake_root.parent / "m5")
+        return ["data=m5", f"data.root={root}", "data.conditional=true", "model=rcgan",
+                "model.hidden_dim=4", "model.z_dim=2", "trainer.batch_size=8"]
     if group == "data" and option == "coco_captions":
         return TINY_TEXT
     if group == "model" and option in ("relgan", "lm"):  # reviews by rating, so the label keys act

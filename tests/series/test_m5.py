@@ -58,3 +58,42 @@ def test_a_folder_with_the_kaggle_history_is_read_in_full(tmp_path):
     sales = m5.load(str(tmp_path))
     assert sales.ids.tolist() == ["A_1_001_CA_1", "B_1_001_TX_1"] and sales.weight is None
     assert sales.units.tolist() == [[0] * 5, [1, 2, 3, 4, 5]] and len(sales.days) == 5
+
+
+def write_fake_m5(folder, days: int = 28, seed: int = 0):
+    """A Kaggle-style sales_train_evaluation.csv: 2 departments x 3 stores x 2 items of Poisson
+    days, item k of department d selling about 1 + 3 d + k units a day."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for d, dept in enumerate(("FOODS_1", "HOBBIES_1")):
+        for store in ("CA_1", "CA_2", "TX_1"):
+            for k in range(2):
+                item = f"{dept}_{k + 1:03d}"
+                units = rng.poisson(1 + 3 * d + k, days)
+                rows.append({"id": f"{item}_{store}_evaluation", "item_id": item, "dept_id": dept,
+                             "cat_id": dept.split("_")[0], "store_id": store, "state_id": store[:2],
+                             **{f"d_{j + 1}": u for j, u in enumerate(units)}})
+    pd.DataFrame(rows).to_csv(folder / m5.KAGGLE, index=False)
+    return folder
+
+
+def test_the_m5_dataset_keeps_the_final_week_out_and_holds_out_whole_series(tmp_path):
+    root = write_fake_m5(tmp_path / "m5")
+    sales = m5.load(str(root))
+    data = m5.build(str(root), seq_len=7, stride=7, final_days=7, heldout_fraction=0.17,
+                    condition_on="dept_id", transform="log1p", seed=0)
+    series = data.series
+    # 21 days before the final week: 3 windows of 7 per series; one series per department held out
+    assert data.class_names == ("FOODS_1", "HOBBIES_1") and data.shape == (7, 1)
+    assert series.train.shape == (10 * 3, 7, 1) and series.heldout.shape == (2 * 3, 7, 1)
+    in_windows = {tuple(w[:, 0]) for w in np.concatenate([series.train, series.heldout])}
+    expected = {tuple(sales.units[i, s:s + 7]) for i in range(12) for s in (0, 7, 14)}
+    assert in_windows == expected  # days 22-28 in none of them
+    # log1p, then min-max: scaled back exactly
+    np.testing.assert_allclose(series.unscale(series.scale(series.train)), series.train, atol=1e-4)
+    assert float(np.asarray(data.arrays["x"]).max()) <= 1.0
+    assert np.bincount(np.asarray(data.arrays["y"])).tolist() == [15, 15]
+    with pytest.raises(DataError, match="fewer than data.seq_len=28"):
+        m5.build(str(root), seq_len=28, stride=7, final_days=7, heldout_fraction=0.17,
+                 condition_on="dept_id", transform=None, seed=0)
