@@ -23,6 +23,8 @@ import pandas as pd
 
 from gan_jax.cli import entry
 from gan_jax.data import table_files
+from gan_jax.data.review_corpus import ratings
+from gan_jax.data.review_table import filled_texts
 from gan_jax.data.text import tokenize
 from gan_jax.errors import ConfigError, DataError
 
@@ -63,22 +65,9 @@ def read_reviews(path: str, text_column: str, rating: str | None) -> pd.DataFram
                             f"{[str(c) for c in raw.columns]}. Set {setting}= to one of them.")
     if raw.empty:
         raise DataError(f"reviews={path} has no rows.")
-    values = raw[text_column]
-    empty = (values.isna() | (values.astype(str).str.strip() == "")).to_numpy()
-    if empty.any():
-        raise DataError(f"reviews={path}: the text column '{text_column}' is empty in row "
-                        f"{int(np.argmax(empty)) + 1} ({int(empty.sum())} rows in all); fill or drop "
-                        f"those rows.")
-    frame = pd.DataFrame({"text": values.astype(str)})
+    frame = pd.DataFrame({"text": filled_texts(raw[text_column], f"reviews={path}")})
     if rating is not None:
-        numbers = pd.to_numeric(raw[rating], errors="coerce").to_numpy(np.float64)
-        bad = ~np.isin(numbers, (1, 2, 3, 4, 5))
-        if bad.any():
-            row = int(np.argmax(bad))
-            shown = table_files._show(raw[rating].iloc[row])
-            raise DataError(f"reviews={path}: the rating column '{rating}' holds {shown} in row "
-                            f"{row + 1}; ratings must be whole numbers 1-5. Fix that row, or drop rating=.")
-        frame["rating"] = numbers.astype(np.int64)
+        frame["rating"] = ratings(raw[rating], f"reviews={path}", "rating=")
     return frame
 
 

@@ -51,15 +51,16 @@ def split_rows(n: int, validation_fraction: float, test_fraction: float,
     return {name: np.sort(parts[name]) for name in SPLITS}
 
 
-def ratings(values: pd.Series, source: str) -> np.ndarray:
-    """int64 ratings 1-5, or a DataError naming the first other value and its row (from 1)."""
+def ratings(values: pd.Series, source: str, setting: str | None = None) -> np.ndarray:
+    """int64 ratings 1-5, or a DataError naming the first other value and its row (from 1), and
+    the `setting` that named the column (None: a source's own column)."""
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(np.float64)
     bad = ~np.isin(numbers, RATINGS)
     if bad.any():
         row = int(np.argmax(bad))
         raise DataError(f"{source}: the rating column '{values.name}' holds {_show(values.iloc[row])} in row "
-                        f"{row + 1}; ratings must be whole numbers 1-5. Fix that row, or drop "
-                        f"data.rating.")
+                        f"{row + 1}; ratings must be whole numbers 1-5. Fix that row"
+                        f"{f', or drop {setting}' if setting else ''}.")
     return numbers.astype(np.int64)
 
 

@@ -28,18 +28,22 @@ def read(path, text_column: str, label: str | None = None, rating: str | None = 
         if column is not None and column not in raw.columns:
             raise DataError(f"{source} has no column '{column}' (data.{setting}); its columns are "
                             f"{[str(c) for c in raw.columns]}. Set data.{setting} to one of them.")
-    values = raw[text_column]
-    empty = (values.isna() | (values.astype(str).str.strip() == "")).to_numpy()
-    if empty.any():
-        raise DataError(f"{source}: the text column '{text_column}' is empty in row "
-                        f"{int(np.argmax(empty)) + 1} ({int(empty.sum())} rows in all); fill or drop "
-                        f"those rows.")
-    frame = pd.DataFrame({"text": values.astype(str)})
+    frame = pd.DataFrame({"text": filled_texts(raw[text_column], source)})
     if label is not None:
         frame["label"] = _labels(raw[label], source)
     if rating is not None:
-        frame["rating"] = review_corpus.ratings(raw[rating], source)
+        frame["rating"] = review_corpus.ratings(raw[rating], source, "data.rating")
     return frame
+
+
+def filled_texts(values: pd.Series, source: str) -> pd.Series:
+    """The column's texts as strings; a DataError naming the first empty one's row (from 1)."""
+    empty = (values.isna() | (values.astype(str).str.strip() == "")).to_numpy()
+    if empty.any():
+        raise DataError(f"{source}: the text column '{values.name}' is empty in row "
+                        f"{int(np.argmax(empty)) + 1} ({int(empty.sum())} rows in all); fill or drop "
+                        f"those rows.")
+    return values.astype(str)
 
 
 def _labels(values: pd.Series, source: str) -> pd.Series:
