@@ -148,3 +148,55 @@ def test_score_reviews_says_what_a_run_dir_must_be(tmp_path, capsys):
     reviews = write_csv(tmp_path / "r.csv", text=["fine"])
     assert score_reviews.main([f"run_dir={tmp_path / 'nothing'}", f"reviews={reviews}"]) == 2
     assert "neither a text GAN's training run" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def rated_relgan(tmp_path_factory):
+    """A tiny RelGAN conditioned on the rating of 40 fake shop reviews: 2 MLE + 2 adversarial steps."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, TINY_TEXT
+    from tests.text.test_reviews import write_fake_reviews
+    root = tmp_path_factory.mktemp("rated")
+    shop = write_fake_reviews(root / "shop", n=40)
+    run_dir = root / "run"
+    overrides = [*TINY_TEXT, "data=reviews", f"data.root={shop}", "data.conditional=true", "trainer.steps=4",
+                 "trainer.checkpoint_every=2", "trainer.eval_every=100", "trainer.sample_every=100",
+                 "trainer.log_every=2", "trainer.progress=false", "trainer.keep_checkpoints=5",
+                 f"hydra.run.dir={run_dir}"]
+    r = subprocess.run([sys.executable, "-m", "gan_jax.train", *overrides], cwd=ROOT, capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return run_dir
+
+
+def test_the_gan_critic_scores_as_its_discriminator_judges(rated_relgan):
+    # Catches: a critic score with the wrong sign, one that ignores the given rating, or an
+    # average over ratings that is not one.
+    from gan_jax.detectors.gan_critic import CriticDetector
+    from gan_jax.training.state import apply_model
+
+    det = CriticDetector(rated_relgan)
+    assert det.class_names == ("1", "2", "3", "4", "5")
+    reviews = [["it", "is", "fine", "!"], ["nice", "."], ["<unk>"] * 3]
+    ids = jnp.asarray(det.vocabulary.ids(reviews))
+    x = jax.nn.one_hot(ids, len(det.vocabulary.words))
+    by_rating = []
+    for c in range(5):
+        out = apply_model(det.gan.discriminator, det.state.d_params, det.state.d_state, x,
+                          jnp.full((3,), c), train=False)[0]
+        by_rating.append(-np.asarray(out.logits).mean(axis=1))  # mean over D's representations
+        np.testing.assert_allclose(det.score(reviews, categories=[c] * 3), by_rating[-1], rtol=1e-5,
+                                   atol=1e-6)
+    np.testing.assert_allclose(det.score(reviews), np.mean(by_rating, axis=0), rtol=1e-5, atol=1e-6)
+    mixed = det.score(reviews, categories=[0, -1, 4])
+    np.testing.assert_allclose(mixed, [by_rating[0][0], np.mean(by_rating, axis=0)[1], by_rating[4][2]],
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_the_gan_critic_refuses_a_discriminator_that_has_not_trained(rated_relgan):
+    from gan_jax.detectors.gan_critic import CriticDetector
+    from gan_jax.errors import ConfigError
+    with pytest.raises(ConfigError, match="within its maximum-likelihood phase"):
+        CriticDetector(rated_relgan, step=2)
