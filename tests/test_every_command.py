@@ -29,7 +29,7 @@ from gan_jax import models
 from tests.conftest import (ROOT, TINY_CFGAN, TINY_DCGAN, TINY_RCGAN, TINY_SERIES, TINY_LM, TINY_TEXT,
                             write_fake_cdnow, write_fake_fashion_mnist, write_fake_movielens)
 
-COMMANDS = ("train", "sample", "evaluate", "recommend", "detect", "score", "score_reviews")
+COMMANDS = ("train", "sample", "evaluate", "recommend", "detect", "score", "score_reviews", "stockout")
 # Ten steps, every output (sample grid, evaluation, checkpoint) written once at the end.
 SHORT = ["trainer.steps=10", "trainer.log_every=10", "trainer.sample_every=10",
          "trainer.eval_every=10", "trainer.checkpoint_every=10", "trainer.eval_samples=20",
@@ -130,6 +130,7 @@ def rows(n: int) -> Callable[[pathlib.Path], None]:
 NOT_A_RECOMMENDER = Refuses(("user=1",), "not a recommender; train one with experiment=cfgan_ml100k")
 NOT_ONE_CATEGORY = Refuses((), "was not trained on one category")
 NO_DETECTOR = Refuses(("images={images}",), "has no fanogan detector")
+NOT_M5 = Refuses(("series=FOODS_1_001_CA_1", "stock=5"), "needs demand paths from a data=m5 model=rcgan run")
 NOT_TEXT = Refuses(("reviews={reviews}",), "run, not a text run; its discriminator reads no reviews")
 TINY_FANOGAN = ("detector.steps=1", "detector.width=4", "detector.fc_width=8")
 
@@ -146,6 +147,7 @@ EXPECTED = {
     ("image", "score"): Does(("images={images}",), wrote("detector/fanogan/scores_member0.csv", rows(3)),
                              first=("detect", TINY_FANOGAN, "detector/fanogan/results.json")),
     ("image", "score_reviews"): NOT_TEXT,
+    ("image", "stockout"): NOT_M5,
     ("table", "train"): Does(check=trained),
     ("table", "sample"): Does(("n=5",), wrote("samples/step10_n5.csv", rows(5))),
     # Bug: samples=N was ignored (the table was as large as the training rows).
@@ -154,6 +156,7 @@ EXPECTED = {
     ("table", "detect"): NOT_ONE_CATEGORY,
     ("table", "score"): NO_DETECTOR,
     ("table", "score_reviews"): NOT_TEXT,
+    ("table", "stockout"): NOT_M5,
     ("recommender", "train"): Does(check=trained),
     # Bug: a TypeError.
     ("recommender", "sample"): Refuses((), "is a recommender (model=cfgan)"),
@@ -165,6 +168,7 @@ EXPECTED = {
     ("recommender", "detect"): NOT_ONE_CATEGORY,
     ("recommender", "score"): NO_DETECTOR,
     ("recommender", "score_reviews"): NOT_TEXT,
+    ("recommender", "stockout"): NOT_M5,
     ("anomaly", "train"): Does(check=trained),
     # Bug: an AttributeError.
     ("anomaly", "sample"): Refuses((), "is an anomaly detector (model=ganomaly)"),
@@ -177,6 +181,7 @@ EXPECTED = {
     ("anomaly", "score"): Does(("images={images}",), wrote("detector/ganomaly/scores_member0.csv", rows(3)),
                                first=("detect", (), "detector/ganomaly/results.json")),
     ("anomaly", "score_reviews"): NOT_TEXT,
+    ("anomaly", "stockout"): NOT_M5,
     ("series", "train"): Does(check=trained),
     ("series", "sample"): Does(("n=4",), wrote("samples/step10_n4.npy", series_samples)),
     ("series", "evaluate"): (Does(("samples=12",), evaluated_on(12, "discriminative_heldout")),
@@ -185,6 +190,7 @@ EXPECTED = {
     ("series", "detect"): NOT_ONE_CATEGORY,
     ("series", "score"): NO_DETECTOR,
     ("series", "score_reviews"): NOT_TEXT,
+    ("series", "stockout"): NOT_M5,
     ("text", "train"): Does(check=trained),
     ("text", "sample"): (Does(("n=4", "temperature=0.5"), wrote("samples/step10_n4_t0.5.txt", sentences(4))),
                          Does(("n=3", "prompt=a man"), wrote("samples/step10_n3_t1.txt",
@@ -196,6 +202,7 @@ EXPECTED = {
     ("text", "detect"): NOT_ONE_CATEGORY,
     ("text", "score"): NO_DETECTOR,
     ("text", "score_reviews"): Does(("reviews={reviews}",), wrote("review_scores/three.csv", rows(3))),
+    ("text", "stockout"): NOT_M5,
 }
 # Where one run of a family answers otherwise than its family's row.
 EXPECTED_OF_RUN = {

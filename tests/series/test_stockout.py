@@ -1,0 +1,57 @@
+"""`gan_jax.stockout` on a tiny prefix RCGAN trained on a fake M5 history."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gan_jax import stockout
+from tests.conftest import ROOT
+from tests.series.test_m5 import write_fake_m5
+
+
+@pytest.fixture(scope="module")
+def m5_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("m5")
+    data = write_fake_m5(root / "sales", days=42)  # 35 days before the final week: 3 windows each
+    run_dir = root / "run"
+    r = subprocess.run([sys.executable, "-m", "gan_jax.train", "data=m5", f"data.root={data}",
+                        "data.heldout_fraction=0.5", "model=rcgan", "model.prefix_steps=14",
+                        "model.hidden_dim=4", "model.z_dim=2", "trainer.batch_size=8", "trainer.steps=4",
+                        "trainer.log_every=2", "trainer.checkpoint_every=4", "trainer.eval_every=4",
+                        "trainer.sample_every=4", "trainer.eval_samples=12", "trainer.progress=false",
+                        f"hydra.run.dir={run_dir}"], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return run_dir
+
+
+def test_stockout_reads_its_answers_off_the_demand_paths(m5_run, capsys):
+    cfg = stockout.StockoutConfig(run_dir=str(m5_run), series="HOBBIES_1_002_TX_1", stock=20, days=5,
+                                  paths=300)
+    r = stockout.demand_paths(cfg)
+    total = r["paths"].sum(axis=1)
+    assert r["paths"].shape == (300, 5) and (r["paths"] >= 0).all()
+    assert r["p_stockout"] == np.mean(total > 20)
+    assert np.mean(total <= r["order_up_to"]) >= 0.95 > np.mean(total <= r["order_up_to"] - 1)
+    never = stockout.demand_paths(stockout.StockoutConfig(run_dir=str(m5_run), series="HOBBIES_1_002_TX_1",
+                                                          stock=total.max(), days=5, paths=300))
+    assert never["p_stockout"] == 0.0  # the same seed: the same paths
+    assert stockout.main([f"run_dir={m5_run}", "series=HOBBIES_1_002_TX_1", "stock=20", "paths=50"]) == 0
+    assert (m5_run / "stockout" / "HOBBIES_1_002_TX_1.png").is_file()
+    assert "P(demand > 20)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["series=NOT_AN_ITEM", "stock=5"], "series=NOT_AN_ITEM is not an M5 item x store series"),
+    (["series=FOODS_1_001_CA_1", "stock=-2"], "stock=-2 is negative"),
+    (["series=FOODS_1_001_CA_1", "stock=5", "days=8"], "the run writes 7 days after its 14-day prefix"),
+    (["series=FOODS_1_001_CA_1", "stock=5", "days=0"], "days=0 must be at least 1"),
+    (["series=FOODS_1_001_CA_1", "stock=5", "service=1.5"], "service=1.5 must be a probability"),
+])
+def test_stockout_refuses_bad_input_in_one_line_and_writes_nothing(m5_run, argv, says, tmp_path, capsys):
+    out = tmp_path / "chart.png"
+    assert stockout.main([f"run_dir={m5_run}", *argv, f"out={out}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and says in err[0], err
+    assert not out.exists()
