@@ -18,12 +18,10 @@ import dataclasses
 import pathlib
 import sys
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from gan_jax.cli import entry
-from gan_jax.errors import ConfigError, DataError
+from gan_jax.errors import ConfigError
 
 
 @dataclasses.dataclass
@@ -54,36 +52,18 @@ def check(cfg: StockoutConfig) -> None:
 def demand_paths(cfg: StockoutConfig) -> dict:
     """The run's demand paths for the series and what they say."""
     from gan_jax.data import m5  # noqa: PLC0415
+    from gan_jax.forecasting import gan_paths  # noqa: PLC0415
     from gan_jax.training import saved_run  # noqa: PLC0415
-    from gan_jax.training.sampling import in_chunks  # noqa: PLC0415
-    from gan_jax.training.state import generate  # noqa: PLC0415
 
     check(cfg)
     run = saved_run.load(cfg.run_dir)
-    data_cfg, model_cfg = run.cfg["data"], run.cfg["model"]
-    w = int(model_cfg.get("prefix_steps", 0) or 0)
-    if data_cfg["name"] != "m5" or model_cfg["name"] != "rcgan" or not w:
-        raise ConfigError(f"run_dir={cfg.run_dir} is a data={data_cfg['name']} model={model_cfg['name']} "
-                          f"run; gan_jax.stockout needs demand paths from a data=m5 model=rcgan run "
-                          f"with model.prefix_steps > 0 (e.g. 14).")
-    horizon = int(data_cfg["seq_len"]) - w
-    if cfg.days > horizon:
-        raise ConfigError(f"days={cfg.days}: the run writes {horizon} days after its {w}-day prefix "
-                          f"(data.seq_len={data_cfg['seq_len']}); ask for days={horizon} or fewer.")
+    gan_paths.prefix_steps(run)  # a run that writes demand paths, before any data is read
     if not 0 <= cfg.member < run.size:
         raise ConfigError(f"member={cfg.member} is outside the run's population of {run.size}.")
-    sales = m5.load(data_cfg.get("root"))
+    sales = m5.load(run.cfg["data"].get("root"))
     row = sales.index(cfg.series)
     history = sales.units[row]
-    series, gan, state = run.setup.data.series, run.setup.gan, run.member(cfg.member)
-    prefix = np.broadcast_to(history[-w:].astype(np.float32)[None, :, None], (cfg.paths, w, 1))
-    z = gan.sample_latent(jax.random.PRNGKey(cfg.seed), cfg.paths)
-    y = gan.pairing.infer(jnp.asarray(series.scale(prefix)))
-    write = jax.jit(lambda z, y: generate(gan, state, z, y))
-    windows = series.unscale(in_chunks(write, z, y))  # [paths, seq_len, 1] in units
-    if not np.isfinite(windows).all():
-        raise DataError(f"run_dir={cfg.run_dir} writes non-finite demand; its generator has diverged.")
-    paths = np.maximum(np.rint(windows[:, w:w + cfg.days, 0]), 0).astype(np.int64)
+    paths = gan_paths.demand_paths(run, cfg.member, history[None], cfg.days, cfg.paths, cfg.seed).paths[0]
     total = paths.sum(axis=1)
     return {"series": sales.ids[row], "history": history, "known_until": sales.days[-1], "paths": paths,
             "p_stockout": float(np.mean(total > cfg.stock)),

@@ -130,7 +130,8 @@ def rows(n: int) -> Callable[[pathlib.Path], None]:
 NOT_A_RECOMMENDER = Refuses(("user=1",), "not a recommender; train one with experiment=cfgan_ml100k")
 NOT_ONE_CATEGORY = Refuses((), "was not trained on one category")
 NO_DETECTOR = Refuses(("images={images}",), "has no fanogan detector")
-NOT_M5 = Refuses(("series=FOODS_1_001_CA_1", "stock=5"), "needs demand paths from a data=m5 model=rcgan run")
+NOT_M5 = Refuses(("series=FOODS_1_001_CA_1", "stock=5"),
+                 "demand paths need a data=m5 model=rcgan run")
 NOT_TEXT = Refuses(("reviews={reviews}",), "run, not a text run; its discriminator reads no reviews")
 TINY_FANOGAN = ("detector.steps=1", "detector.width=4", "detector.fc_width=8")
 
