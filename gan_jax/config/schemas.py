@@ -492,6 +492,7 @@ class Trainer:
     parallel: str = setting(one_of("none", "data", "pmap"))
     sync_batch_stats: bool = setting()
     population: int = setting(positive)
+    population_map: str = setting(one_of("vmap", "map"))
     distributed: bool = setting()
     coordinator_address: Optional[str] = setting()
     num_processes: Optional[int] = setting(positive)

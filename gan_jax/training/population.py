@@ -130,8 +130,14 @@ class Population:
         return jax.jit(jax.vmap(lambda seed: self.setups[0].init_state(use_ema, seed)))(seeds)
 
 
-def _over_members(member_step: Callable, traced: dict) -> Callable:
-    """`step(state, arrays)` of a population from `member_step(values, state, arrays)`."""
+def _over_members(member_step: Callable, traced: dict, how: str = "vmap") -> Callable:
+    """`step(state, arrays)` of a population from `member_step(values, state, arrays)`: the
+    members batched (`vmap`), or one after another in the same program (`map`, jax.lax.map: the
+    memory of one member's step, for members too large to batch; the same results up to float
+    rounding)."""
+    if how == "map":
+        return lambda state, arrays: jax.lax.map(lambda vs: member_step(vs[0], vs[1], arrays),
+                                                 (traced, state))
     return lambda state, arrays: jax.vmap(member_step, in_axes=(0, 0, None))(traced, state, arrays)
 
 
@@ -149,8 +155,8 @@ def build(cfg: dict) -> Population:
             _assign(cfg_m, path, value)
         return setup_lib.assemble(cfg_m, data).step(state, arrays)
 
-    def step(state: GANState, arrays):
-        return jax.vmap(member_step, in_axes=(0, 0, None))(traced, state, arrays)
+    how = cfg["trainer"]["population_map"]
+    step = _over_members(member_step, traced, how)
 
     phases = ()
     if setups[0].phases:  # the same, per phase: member i runs its own phase step
@@ -161,7 +167,7 @@ def build(cfg: dict) -> Population:
             return setup_lib.assemble(cfg_m, data).phases[i].step(state, arrays)
 
         phases = tuple(Phase(p.name, p.steps, _over_members(functools.partial(phase_step, i),
-                                                            traced))
+                                                            traced, how))
                        for i, p in enumerate(setups[0].phases))
         step = phases[-1].step
     population = Population(data, setups[0].gan, members, varying, step, setups, phases)

@@ -16,7 +16,7 @@ from gan_jax import compile_cache, parallel, sweeps
 from gan_jax import data as data_lib
 from gan_jax.config import schemas
 from gan_jax.metrics import evaluator as evaluator_lib
-from gan_jax.training import loop, setup as setup_lib
+from gan_jax.training import loop, population as population_lib, setup as setup_lib
 from tests.conftest import (EVERY_100, TINY_CFGAN, TINY_DCGAN, TINY_RING, TINY_SERIES, TINY_LM, TINY_TEXT,
                             make_cfg, write_fake_adult, write_fake_cdnow, write_fake_movielens)
 from tests.config.test_schemas import options
@@ -173,6 +173,8 @@ def test_every_trainer_and_eval_key_is_read(tmp_path, fake_fmnist, monkeypatch, 
     distributed = Recorded({**make_cfg()["trainer"], "distributed": True}, reads, "trainer.")
     parallel.initialize(distributed)
     parallel.placement(Recorded({**make_cfg()["trainer"], "parallel": "pmap"}, reads, "trainer."))
+    # A population reads how its members are run.
+    population_lib.build(Recorded(make_cfg([*TINY_RING, "trainer.population=2"]), reads))
     # The feature-space metrics of product images read the remaining eval keys.
     image_cfg = Recorded(make_cfg([f"data.root={fake_fmnist}", "eval.reference_samples=64"]), reads)
     data = data_lib.build(image_cfg["data"])
