@@ -56,6 +56,10 @@ TINY = ["data.max_length=12", "data.vocab_size=300", "model.hidden_dim=16", "mod
 TINY_CNN = {"embed_dim": 8, "num_filters": 8, "fc_dim": 8}
 
 BUDGETS = {
+    # For a GPU: 30 epochs of pretraining, the authors' 2,000 adversarial steps, more written reviews.
+    "full": {"seeds": [0, 1, 2], "pretrain": 8400, "adversarial": 2000, "overrides": [],
+             "sizes": {"train": 5000, "validation": 1000, "test": 2000}, "quality_samples": 1000,
+             "cnn": {"steps": 3000, "eval_every": 200}, "semi": {"steps": 3000, "eval_every": 200}},
     # 10 epochs of pretraining (experiment=relgan_reviews as it is), 500 adversarial steps; 2,000
     # written reviews per writer to learn from, 500 to stop on, 1,000 to test.
     "cpu": {"seeds": [0, 1, 2], "pretrain": 2800, "adversarial": 500, "overrides": [],
