@@ -63,7 +63,9 @@ def demand_paths(cfg: StockoutConfig) -> dict:
     sales = m5.load(run.cfg["data"].get("root"))
     row = sales.index(cfg.series)
     history = sales.units[row]
-    paths = gan_paths.demand_paths(run, cfg.member, history[None], cfg.days, cfg.paths, cfg.seed).paths[0]
+    category = gan_paths.categories_of(run, sales.info.iloc[row:row + 1])
+    paths = gan_paths.demand_paths(run, cfg.member, history[None], cfg.days, cfg.paths, cfg.seed,
+                                   categories=category).paths[0]
     total = paths.sum(axis=1)
     return {"series": sales.ids[row], "history": history, "known_until": sales.days[-1], "paths": paths,
             "p_stockout": float(np.mean(total > cfg.stock)),

@@ -27,7 +27,7 @@ BUILDERS: dict[str, Callable[[Any], Dataset]] = {
         int(c["seq_len"]), int(c["stride"]), float(c["heldout_fraction"]), int(c["seed"])),
     "m5": lambda c: m5.build(c["root"], int(c["seq_len"]), int(c["stride"]), int(c["final_days"]),
                              float(c["heldout_fraction"]), c["condition_on"], c["transform"],
-                             int(c["seed"])),
+                             int(c["seed"]), bool(c["categories_as_channels"])),
     "image_folder": lambda c: image_folder.build(c["root"], c["resolution"], c["channels"],
                                                  c["cache_dir"]),
     "movielens_100k": lambda c: movielens.build(

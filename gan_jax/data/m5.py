@@ -133,11 +133,19 @@ def series_labels(sales: Sales, condition_on: str) -> tuple[np.ndarray, tuple[st
     return index.astype(np.int32), tuple(map(str, names))
 
 
+def category_channels(labels: np.ndarray, k: int, seq_len: int) -> np.ndarray:
+    """[N, seq_len, k] one-hot channels of each series' category, the same at every step."""
+    return np.repeat(np.eye(k, dtype=np.float32)[labels][:, None], seq_len, axis=1)
+
+
 def build(root: str | None, seq_len: int, stride: int, final_days: int, heldout_fraction: float,
-          condition_on: str, transform: str | None, seed: int):
+          condition_on: str, transform: str | None, seed: int, categories_as_channels: bool = False):
     """`data=m5`: windows of seq_len days (one every `stride`) of each item x store series, its
     last `final_days` never in a window (the week a shop stocks for), whole series held out by
-    category (series_file.split_ids), units log1p-transformed then min-max scaled (Series)."""
+    category (series_file.split_ids), units log1p-transformed then min-max scaled (Series).
+    categories_as_channels: each window's features are its series' category one-hot (K
+    channels, `Series.static`), then the units: what a prefix model reads from the prefix and
+    keeps in its continuation (models/rcgan.py), so G writes demand given the category."""
     import jax.numpy as jnp  # noqa: PLC0415
 
     from gan_jax.data.series import Series, windows  # noqa: PLC0415
@@ -153,15 +161,20 @@ def build(root: str | None, seq_len: int, stride: int, final_days: int, heldout_
     labels, names = series_labels(sales, condition_on)
     cut = windows(sales.units[:, :days].T.astype(np.float32), seq_len, stride)  # [k, seq_len, N]
     per_series = cut.transpose(2, 0, 1)[..., None]  # [N, k, seq_len, 1]
+    static = len(names) if categories_as_channels else 0
+    if static:
+        k = per_series.shape[1]
+        channels = np.repeat(category_channels(labels, static, seq_len)[:, None], k, axis=1)
+        per_series = np.concatenate([channels, per_series], axis=-1)  # [N, k, seq_len, K + 1]
     train_idx, held_idx = split_ids(labels, heldout_fraction, seed)
-    train = per_series[train_idx].reshape(-1, seq_len, 1)
-    heldout = per_series[held_idx].reshape(-1, seq_len, 1)
+    train = per_series[train_idx].reshape(-1, seq_len, static + 1)
+    heldout = per_series[held_idx].reshape(-1, seq_len, static + 1)
     y = np.repeat(labels[train_idx], per_series.shape[1])
-    series = Series.fit(train, heldout, transform=transform)
+    series = Series.fit(train, heldout, transform=transform, static=static)
     arrays = {"x": jnp.asarray(series.scale(train)), "y": jnp.asarray(y)}
 
     def sample(arrays, key, n):
         return sample_by_index(arrays, key, n, lambda x: x)
 
-    return Dataset(name="m5", arrays=arrays, sample=sample, shape=(seq_len, 1), value_range=(0.0, 1.0),
-                   class_names=names, series=series)
+    return Dataset(name="m5", arrays=arrays, sample=sample, shape=(seq_len, static + 1),
+                   value_range=(0.0, 1.0), class_names=names, series=series)

@@ -33,15 +33,16 @@ class Series:
     span: np.ndarray   # [F]: max - min + EPS
     columns: Any = None
     transform: str | None = None  # "log1p": scaled are log(1 + x) (heavy-tailed counts, data=m5)
+    static: int = 0  # the first `static` features are a series' fixed category (one-hot) channels
 
     @classmethod
     def fit(cls, train: np.ndarray, heldout: np.ndarray, columns: Any = None,
-            transform: str | None = None) -> Series:
+            transform: str | None = None, static: int = 0) -> Series:
         """The scale of `train` ([n, T, F], after `transform`): per feature, its minimum and range
         over every sequence and step."""
         t = TRANSFORMS[transform][0](train)
         low = t.min(axis=(0, 1))
-        return cls(train, heldout, low, t.max(axis=(0, 1)) - low + EPS, columns, transform)
+        return cls(train, heldout, low, t.max(axis=(0, 1)) - low + EPS, columns, transform, static)
 
     def scale(self, x: np.ndarray) -> np.ndarray:
         return ((TRANSFORMS[self.transform][0](x) - self.low) / self.span).astype(np.float32)

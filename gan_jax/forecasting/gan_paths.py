@@ -23,9 +23,24 @@ def prefix_steps(run) -> int:
     return w
 
 
+def categories_of(run, info) -> np.ndarray:
+    """Each series' category index as the run numbers them (its data.condition_on), from rows of
+    M5's series info (item_id, dept_id, cat_id, store_id, state_id)."""
+    condition_on, names = run.cfg["data"]["condition_on"], list(run.setup.data.class_names)
+    values = (info["dept_id"] + "_" + info["store_id"] if condition_on == "dept_store"
+              else info[condition_on]).to_numpy()
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        raise DataError(f"run_dir={run.dir} learnt no category {unknown[0]!r} "
+                        f"(data.condition_on={condition_on}); its categories are {names[:8]}.")
+    index = {name: i for i, name in enumerate(names)}
+    return np.array([index[v] for v in values], np.int32)
+
+
 def demand_paths(run, member: int, history: np.ndarray, days: int, samples: int, seed: int = 0,
-                 chunk: int = 20_000) -> SampleForecast:
-    """Paths [N, samples, days] after history [N, >= w] (units), from population member `member`."""
+                 chunk: int = 20_000, categories: np.ndarray | None = None) -> SampleForecast:
+    """Paths [N, samples, days] after history [N, >= w] (units), from population member `member`;
+    categories [N]: each series' category index, for a run with data.categories_as_channels."""
     from gan_jax.training.sampling import in_chunks  # noqa: PLC0415
     from gan_jax.training.state import generate  # noqa: PLC0415
 
@@ -39,12 +54,19 @@ def demand_paths(run, member: int, history: np.ndarray, days: int, samples: int,
         raise DataError(f"a history of {history.shape[1]} days is shorter than the run's {w}-day prefix.")
     series, gan, state = run.setup.data.series, run.setup.gan, run.member(member)
     write = jax.jit(lambda z, y: generate(gan, state, z, y))
-    prefixes = np.repeat(history[:, -w:], samples, axis=0)[..., None]  # [N * samples, w, 1]
+    prefixes = history[:, -w:, None]  # [N, w, 1]
+    if series.static:  # the category channels the run's windows begin with
+        if categories is None:
+            raise ValueError("this run reads each series' category: pass categories")
+        from gan_jax.data.m5 import category_channels  # noqa: PLC0415
+        prefixes = np.concatenate([category_channels(np.asarray(categories), series.static, w), prefixes],
+                                  axis=-1)
+    prefixes = np.repeat(prefixes, samples, axis=0)  # [N * samples, w, F]
     z = gan.sample_latent(jax.random.PRNGKey(seed), len(prefixes))
     out = []
     for start in range(0, len(prefixes), chunk):
         y = gan.pairing.infer(jnp.asarray(series.scale(prefixes[start:start + chunk])))
-        out.append(series.unscale(in_chunks(write, z[start:start + chunk], y))[:, w:w + days, 0])
+        out.append(series.unscale(in_chunks(write, z[start:start + chunk], y))[:, w:w + days, -1])
     paths = np.concatenate(out)
     if not np.isfinite(paths).all():
         raise DataError(f"run_dir={run.dir} writes non-finite demand; its generator has diverged.")

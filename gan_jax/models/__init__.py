@@ -154,9 +154,14 @@ def build_rcgan(cfg: Any, data: Dataset, out_act, num_classes: int, bn_axis: str
         raise ConfigError(f"model.prefix_steps={w} with data.conditional=true: a prefix model "
                           f"reads one condition, its prefix; set model.prefix_steps=0 or drop "
                           f"data.conditional.")
+    static = int(getattr(data.series, "static", 0))
+    if static and not w:
+        raise ConfigError("data.categories_as_channels=true: G keeps the category channels of a "
+                          "prefix, so set model.prefix_steps (e.g. 14), or drop "
+                          "data.categories_as_channels.")
     hidden, layers, cell = int(cfg["hidden_dim"]), int(cfg["num_layers"]), cfg["cell"]
     g = rcgan.Generator(seq_len, features, out_act, int(cfg["z_dim"]), hidden, layers, cell,
-                        num_classes, int(cfg["label_dim"]), w)
+                        num_classes, int(cfg["label_dim"]), w, static)
     return g, rcgan.Discriminator(hidden, layers, cell), nn.initializers.lecun_normal()
 
 

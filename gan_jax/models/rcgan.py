@@ -12,6 +12,11 @@ sequence thus has one score, so every loss and mitigation keeps its meaning per 
 [n, H] features). The one difference from the paper: its cross-entropy is averaged over the
 per-step logits, ours is taken of their mean (equal for the Wasserstein loss, which is linear).
 
+Static channels (`static` = K > 0, data=m5 data.categories_as_channels=true): the first K features
+of every window are its series' fixed category one-hot; G reads them in the prefix and writes
+only the other features, the K channels copied into every step, so D judges demand given the
+category and G writes it given the category (with a prefix only).
+
 Conditioning. On a category (`num_classes`, data.conditional=true): a learnt embedding of the
 label joins every step's input of G (the authors join the one-hot label); D reads the label
 through the Critic's head (projection or ACGAN). On a prefix (`prefix_steps` = w > 0): G reads
@@ -52,6 +57,7 @@ class Generator(nn.Module):
     num_classes: int = 0
     label_dim: int = 10
     prefix_steps: int = 0
+    static: int = 0  # the first `static` features: fixed channels (a category) kept from the prefix
 
     @property
     def noise_dim(self) -> int:
@@ -72,7 +78,10 @@ class Generator(nn.Module):
             label = nn.Embed(self.num_classes, self.label_dim, name="label")(y)
             inputs.append(jnp.broadcast_to(label[:, None], (n, t, self.label_dim)))
         h = recurrent(jnp.concatenate(inputs, axis=-1), self.cell, self.hidden, self.layers)
-        x = self.out_act(nn.Dense(self.features)(h))
+        x = self.out_act(nn.Dense(self.features - self.static)(h))
+        if self.static:  # the series' fixed channels, as the prefix holds them, at every step
+            x = jnp.concatenate([jnp.broadcast_to(prefix[:, :1, :self.static], (n, t, self.static)), x],
+                                axis=-1)
         return jnp.concatenate([prefix, x[:, w:]], axis=1) if w else x
 
 

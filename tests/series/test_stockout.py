@@ -1,4 +1,5 @@
-"""`gan_jax.stockout` on a tiny prefix RCGAN trained on a fake M5 history."""
+"""`gan_jax.stockout` on a tiny prefix RCGAN trained on a fake M5 history, its windows beginning
+with each series' department x store one-hot (data.categories_as_channels)."""
 
 import subprocess
 import sys
@@ -17,7 +18,8 @@ def m5_run(tmp_path_factory):
     data = write_fake_m5(root / "sales", days=42)  # 35 days before the final week: 3 windows each
     run_dir = root / "run"
     r = subprocess.run([sys.executable, "-m", "gan_jax.train", "data=m5", f"data.root={data}",
-                        "data.heldout_fraction=0.5", "model=rcgan", "model.prefix_steps=14",
+                        "data.heldout_fraction=0.5", "data.condition_on=dept_store",
+                        "data.categories_as_channels=true", "model=rcgan", "model.prefix_steps=14",
                         "model.hidden_dim=4", "model.z_dim=2", "trainer.batch_size=8", "trainer.steps=4",
                         "trainer.log_every=2", "trainer.checkpoint_every=4", "trainer.eval_every=4",
                         "trainer.sample_every=4", "trainer.eval_samples=12", "trainer.progress=false",
@@ -55,3 +57,29 @@ def test_stockout_refuses_bad_input_in_one_line_and_writes_nothing(m5_run, argv,
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and says in err[0], err
     assert not out.exists()
+
+
+def test_the_generator_keeps_each_series_category_channels(m5_run):
+    # Catches: category channels that G rewrites (then demand would not be written given them).
+    import jax
+    import jax.numpy as jnp
+
+    from gan_jax.training import saved_run
+    from gan_jax.training.state import generate
+    run = saved_run.load(m5_run)
+    series, gan = run.setup.data.series, run.setup.gan
+    assert series.static == 6 and run.setup.data.shape == (21, 7)  # 2 departments x 3 stores, units
+    windows = series.heldout_windows(6)
+    y = gan.pairing.infer(jnp.asarray(windows))
+    x = np.asarray(generate(gan, run.member(0), gan.sample_latent(jax.random.PRNGKey(0), 6), y))
+    np.testing.assert_array_equal(x[:, :, :6], np.repeat(windows[:, :1, :6], 21, axis=1))
+    np.testing.assert_array_equal(x[:, :14], windows[:, :14])  # the prefix, units included
+
+
+def test_category_channels_need_a_prefix(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "gan_jax.train", "data=m5",
+                        f"data.root={write_fake_m5(tmp_path / 'sales')}", "data.categories_as_channels=true",
+                        "model=rcgan", f"hydra.run.dir={tmp_path / 'run'}"], cwd=ROOT, capture_output=True,
+                       text=True)
+    assert r.returncode == 2 and "set model.prefix_steps" in r.stderr, r.stderr
+    assert not (tmp_path / "run" / "checkpoints").exists()
