@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from experiments.provenance import provenance
+from experiments.provenance import commit, provenance
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PROVENANCE = "provenance.json"  # in a run directory: where the run was trained
@@ -20,9 +20,14 @@ def has_checkpoints(run_dir: pathlib.Path) -> bool:
     return any((run_dir / "checkpoints").glob("[0-9]*"))
 
 
-def stamp(run_dir: pathlib.Path) -> None:
-    """Record, next to a run just trained, the commit, machine and load it was trained with."""
-    (run_dir / PROVENANCE).write_text(json.dumps(provenance(), indent=2))
+def stamp(run_dir: pathlib.Path, started_at: str | None = None) -> None:
+    """Record, next to a run just trained, the commit, machine and load it was trained with.
+    started_at: the commit when its process started, which is the code it ran (HEAD may have
+    moved on by the end of a long run); the HEAD at the end when not given."""
+    record = provenance()
+    if started_at is not None:
+        record["commit"] = started_at
+    (run_dir / PROVENANCE).write_text(json.dumps(record, indent=2))
 
 
 def stamped(run_dir: pathlib.Path) -> dict | None:
@@ -42,8 +47,9 @@ def train_or_reuse(cmd: list[str], run_dir: pathlib.Path, what: str = "training"
     resume = ["trainer.resume=true"] if has_checkpoints(run_dir) else []
     if resume:
         print(f"{run_dir}: resuming from its checkpoints", flush=True)
+    started_at = commit()
     seconds = run_or_exit(cmd + resume, f"{what} ")
-    stamp(run_dir)
+    stamp(run_dir, started_at)
     return seconds
 
 
@@ -61,8 +67,9 @@ def train_until(cmd: list[str], run_dir: pathlib.Path, steps: int) -> dict:
     if has_checkpoints(run_dir):
         cmd = [*cmd, "trainer.resume=true"]
     print(" ".join(cmd[1:]), flush=True)
+    started_at = commit()
     wall = run_or_exit(cmd, f"training to step {steps} ")
-    stamp(run_dir)
+    stamp(run_dir, started_at)
     print(f"trained to step {steps} in {wall:.0f} s", flush=True)
     seconds = run_dir / "process_seconds.txt"
     before = float(seconds.read_text()) if seconds.is_file() else 0.0

@@ -52,3 +52,14 @@ def test_learning_curve_reads_every_evaluation_and_keeps_the_training_commit(tmp
     again = learning_curve(cmd, run_dir, 40, ("modes", "hq"))
     assert again["commit"] == "abc123" and again["process_seconds"] is None
     assert again["curve"] == record["curve"]
+
+
+def test_a_run_is_stamped_with_the_commit_it_started_at(tmp_path, monkeypatch):
+    # Catches: a long run stamped with the HEAD at its end, a commit whose code it never ran.
+    import experiments.training_runs as training_runs
+    from experiments import provenance
+    monkeypatch.setattr(training_runs, "commit", lambda: "started-here")
+    monkeypatch.setattr(provenance, "commit", lambda: "moved-on")
+    run_dir = tmp_path / "run"
+    training_runs.train_until(ring_command(run_dir, 10), run_dir, 10)
+    assert json.loads((run_dir / "provenance.json").read_text())["commit"] == "started-here"
