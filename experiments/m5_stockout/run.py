@@ -21,12 +21,10 @@ its checkpoints. Writes results_<budget>.{json,md} into --out.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import pathlib
 import platform
-import statistics
 import sys
 import time
 
@@ -37,6 +35,7 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
 from experiments.m5_stockout import scoring  # noqa: E402
+from experiments.records import budget_parser, cached, cell, mean_se  # noqa: E402
 from experiments.training_runs import stamped, train_until  # noqa: E402
 
 HORIZON = 7
@@ -62,15 +61,6 @@ BUDGETS = {
                       "trainer.eval_samples=12", "trainer.log_every=2", "trainer.checkpoint_every=2",
                       "trainer.eval_every=2", "trainer.sample_every=2"]},
 }
-
-
-def cached(path: pathlib.Path, make):
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_text(json.dumps(make(), indent=1))
-        tmp.replace(path)
-    return json.loads(path.read_text())
 
 
 def spl_of(forecast, history, actual) -> float:
@@ -129,14 +119,6 @@ def train_gan(budget: dict, base: pathlib.Path) -> dict:
     return train_until(cmd, base / "gan", steps)
 
 
-def mean_se(values: list) -> dict | None:
-    values = [v for v in values if v is not None]
-    if not values:
-        return None
-    se = statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else None
-    return {"mean": statistics.fmean(values), "se": se, "n": len(values)}
-
-
 def markdown(results: dict) -> str:
     keys = ("spl", "coverage50", "coverage95", "crps", "brier", "auroc", "service95", "stock95")
     lines = [f"# M5 stockouts, budget `{results['budget']}`", "",
@@ -145,11 +127,7 @@ def markdown(results: dict) -> str:
              "CRPS and Brier; coverage should be 0.50 / 0.95, service95 0.95 at the least stock95.", "",
              "| method | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
     for name, row in results["table"].items():
-        cells = []
-        for k in keys:
-            v = row[k]
-            se = "" if v is None or v["se"] is None else f" +- {v['se']:.3f}"
-            cells.append("-" if v is None else f"{v['mean']:.3f}{se}")
+        cells = [cell(row[k]) for k in keys]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", f"Stockouts at the reference stock in the target week: {results['stockout_rate']:.3f} "
               f"of series. Commit {results['commit']}."]
@@ -157,10 +135,7 @@ def markdown(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", choices=sorted(BUDGETS), required=True)
-    parser.add_argument("--out", type=pathlib.Path, default=HERE)
-    args = parser.parse_args(argv)
+    args = budget_parser(__doc__, BUDGETS, HERE).parse_args(argv)
     budget = BUDGETS[args.budget]
     out = args.out.resolve()
     base = out / "runs" / args.budget

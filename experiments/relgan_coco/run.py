@@ -23,13 +23,11 @@ interrupted one resumed from its last checkpoint, so a budget can be spread over
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import pathlib
 import platform
 import shutil
-import statistics
 import sys
 import time
 
@@ -37,6 +35,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
+from experiments.records import budget_parser, cell, mean_se  # noqa: E402
 from experiments.training_runs import stamped, train_until  # noqa: E402
 
 TEMPERATURES_OF_MEMBERS = {"RelGAN(100)": 100, "RelGAN(1000)": 1000}
@@ -126,12 +125,6 @@ def score(run_dir: pathlib.Path, member_ids: list[int], temperatures: list[float
     return rows
 
 
-def mean_se(values: list[float]) -> dict:
-    """Mean and standard error over seeds (None for one value)."""
-    se = statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else None
-    return {"mean": statistics.fmean(values), "se": se, "n": len(values)}
-
-
 def summarise(rows: list[dict]) -> dict[str, dict]:
     """temperature -> metric -> mean +- s.e. over members."""
     out = {}
@@ -139,12 +132,6 @@ def summarise(rows: list[dict]) -> dict[str, dict]:
         at = [r for r in rows if r["temperature"] == t]
         out[str(t)] = {k: mean_se([r[k] for r in at]) for k in METRICS}
     return out
-
-
-def cell(v: dict | None) -> str:
-    if v is None:
-        return "-"
-    return f"{v['mean']:.3f}" + ("" if v["se"] is None else f" +- {v['se']:.3f}")
 
 
 def markdown(results: dict) -> str:
@@ -198,9 +185,7 @@ def quality_figure(results: dict, path: pathlib.Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", choices=sorted(BUDGETS), required=True)
-    parser.add_argument("--out", type=pathlib.Path, default=HERE)
+    parser = budget_parser(__doc__, BUDGETS, HERE)
     parser.add_argument("--train-only", action="store_true",
                         help="train (or resume) and score MLE, then stop before scoring RelGAN")
     parser.add_argument("--force", action="store_true",

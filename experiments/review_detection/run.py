@@ -26,7 +26,6 @@ so a budget can be spread over sessions. Writes results_<budget>.{json,md} into 
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import os
@@ -41,6 +40,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
+from experiments.records import budget_parser, cached, cell, mean_se  # noqa: E402
 from experiments.review_detection import detection, writers  # noqa: E402
 from experiments.review_detection.writers import MLE_TEMPERATURES, PARTS, WRITERS, Reviews  # noqa: E402
 from experiments.training_runs import stamped, train_until  # noqa: E402
@@ -110,16 +110,6 @@ def fakes_of_seed(i: int, seed: int, budget: dict, base: pathlib.Path, text, sta
                 for k, p in enumerate(PARTS)}
     return {w: writers.written(base / "fakes" / f"seed{seed}" / f"{w}.json", functools.partial(make, w))
             for w in WRITERS if stage == "all" or w.startswith("mle_t")}
-
-
-def cached(path: pathlib.Path, make):
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        value = make()
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_text(json.dumps(value, indent=1))
-        tmp.replace(path)
-    return json.loads(path.read_text())
 
 
 def matrix_of_seed(i: int, seed: int, budget: dict, base: pathlib.Path, text, fakes: dict) -> dict:
@@ -249,23 +239,12 @@ def jax_nll(run, member: int):
     return nll
 
 
-def mean_se(values: list[float]) -> dict:
-    se = statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else None
-    return {"mean": statistics.fmean(values), "se": se, "n": len(values)}
-
-
 def over_seeds(per_seed: list[dict]) -> dict:
     """The same nested dict with each leaf metric's mean +- s.e. over seeds."""
     first = per_seed[0]
     if isinstance(first, dict) and not all(isinstance(v, (int, float)) for v in first.values()):
         return {k: over_seeds([d[k] for d in per_seed]) for k in first}
     return {k: mean_se([d[k] for d in per_seed]) for k in first}
-
-
-def cell(v: dict | None) -> str:
-    if v is None:
-        return "-"
-    return f"{v['mean']:.3f}" + ("" if v["se"] is None else f" +- {v['se']:.3f}")
 
 
 def markdown(results: dict) -> str:
@@ -314,10 +293,7 @@ def left_out_means(per_seed_matrix: list[dict]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", choices=sorted(BUDGETS), required=True)
-    parser.add_argument("--out", type=pathlib.Path, default=HERE)
-    args = parser.parse_args(argv)
+    args = budget_parser(__doc__, BUDGETS, HERE).parse_args(argv)
     budget = BUDGETS[args.budget]
     out = args.out.resolve()
     base = out / "runs" / args.budget

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import pathlib
 
 import numpy as np
@@ -130,10 +129,7 @@ def write_part(writer: str, part: int, seed: int, member: int, n: int, text, mle
 
 def written(path: pathlib.Path, make) -> dict[str, Reviews]:
     """{part: Reviews} cached in path (JSON), made by `make()` when missing."""
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        parts = make()
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_text(json.dumps({p: r.to_json() for p, r in parts.items()}))
-        tmp.replace(path)
-    return {p: Reviews.from_json(d) for p, d in json.loads(path.read_text()).items()}
+    from experiments.records import cached  # noqa: PLC0415
+
+    record = cached(path, lambda: {p: r.to_json() for p, r in make().items()})
+    return {p: Reviews.from_json(d) for p, d in record.items()}
