@@ -154,7 +154,7 @@ def build_rcgan(cfg: Any, data: Dataset, out_act, num_classes: int, bn_axis: str
         raise ConfigError(f"model.prefix_steps={w} with data.conditional=true: a prefix model "
                           f"reads one condition, its prefix; set model.prefix_steps=0 or drop "
                           f"data.conditional.")
-    static = int(getattr(data.series, "static", 0))
+    static = data.series.static
     if static and not w:
         raise ConfigError("data.categories_as_channels=true: G keeps the category channels of a "
                           "prefix, so set model.prefix_steps (e.g. 14), or drop "
