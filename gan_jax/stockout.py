@@ -1,11 +1,12 @@
-"""Will a product run out next week? Demand paths from a GAN trained on M5 sales:
+"""Will a product run out next week? Demand paths from a GAN trained on M5's or a shop's sales:
 
     python -m gan_jax.stockout run_dir=runs/m5 series=FOODS_3_090_CA_3 stock=12 days=7
     python -m gan_jax.stockout run_dir=runs/m5 series=FOODS_3_090_CA_3 stock=12 service=0.99 paths=2000
 
 run_dir: a `data=m5 model=rcgan model.prefix_steps=w` run (it writes the days after w given
-days). The generator continues the series' last w known days `paths` times; from those demand
-paths over the next `days` days (at most the run's seq_len - w) the command prints the
+days), or the same on a shop's own export (`data=sales_table data.path=...`). The generator
+continues the series' last w known days `paths` times; from those demand paths over the next
+`days` days (at most the run's seq_len - w) the command prints the
 probability that demand exceeds `stock`, the quantiles of the total demand, and the order-up-to
 level: the smallest stock that covers the total with probability `service`. It writes a fan
 chart (the last weeks' sales, the paths' median and 50% / 90% bands, the stock's line) as a PNG
@@ -51,7 +52,6 @@ def check(cfg: StockoutConfig) -> None:
 
 def demand_paths(cfg: StockoutConfig) -> dict:
     """The run's demand paths for the series and what they say."""
-    from gan_jax.data import m5  # noqa: PLC0415
     from gan_jax.forecasting import gan_paths  # noqa: PLC0415
     from gan_jax.training import saved_run  # noqa: PLC0415
 
@@ -60,7 +60,7 @@ def demand_paths(cfg: StockoutConfig) -> dict:
     gan_paths.prefix_steps(run)  # a run that writes demand paths, before any data is read
     if not 0 <= cfg.member < run.size:
         raise ConfigError(f"member={cfg.member} is outside the run's population of {run.size}.")
-    sales = m5.load(run.cfg["data"].get("root"))
+    sales = gan_paths.sales_of(run)
     row = sales.index(cfg.series)
     history = sales.units[row]
     category = gan_paths.categories_of(run, sales.info.iloc[row:row + 1])

@@ -131,7 +131,7 @@ NOT_A_RECOMMENDER = Refuses(("user=1",), "not a recommender; train one with expe
 NOT_ONE_CATEGORY = Refuses((), "was not trained on one category")
 NO_DETECTOR = Refuses(("images={images}",), "has no fanogan detector")
 NOT_M5 = Refuses(("series=FOODS_1_001_CA_1", "stock=5"),
-                 "demand paths need a data=m5 model=rcgan run")
+                 "demand paths need a data=m5 (or sales_table) model=rcgan run")
 NOT_TEXT = Refuses(("reviews={reviews}",), "run, not a text run; its discriminator reads no reviews")
 TINY_FANOGAN = ("detector.steps=1", "detector.width=4", "detector.fc_width=8")
 

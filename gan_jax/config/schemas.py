@@ -110,6 +110,24 @@ class M5:
 
 
 @dataclass
+class SalesTable:
+    name: str = setting()
+    path: str = setting(fix="data=sales_table needs your sales export, e.g. data.path=sales.csv")
+    id_column: str = setting()
+    date_column: str = setting()
+    units_column: str = setting()
+    category_column: Optional[str] = setting()
+    seq_len: int = setting(at_least(2), "the supervisor predicts the next step")
+    stride: int = setting(positive)
+    final_days: int = setting(non_negative)
+    heldout_fraction: float = setting(open_fraction)
+    transform: Optional[str] = setting(one_of("log1p", None))
+    categories_as_channels: bool = setting()
+    seed: int = setting(non_negative)
+    conditional: bool = setting()
+
+
+@dataclass
 class CocoCaptions:
     name: str = setting()
     root: Optional[str] = setting()
@@ -522,6 +540,7 @@ SELECTED_BY_NAME = {
              "ring": Mixture, "grid": Mixture, "image_folder": ImageFolder,
              "movielens_100k": MovieLens, "cdnow": CDNOW, "adult": Adult,
              "table": Table, "sines": Sines, "series_file": SeriesFile, "m5": M5,
+             "sales_table": SalesTable,
              "coco_captions": CocoCaptions, "text_file": TextFile, "reviews": Reviews,
              "review_table": ReviewTable},
     "model": {"dcgan": DCGAN, "mlp": MLP, "resnet": ResNet, "cfgan": CFGAN,

@@ -136,7 +136,8 @@ def validate(cfg: Mapping) -> None:
 DATA_KINDS = {"fashion_mnist": "images", "stacked_fashion_mnist": "images", "image_folder": "images",
               "ring": "2D points", "grid": "2D points", "movielens_100k": "interaction data",
               "cdnow": "a table", "adult": "a table", "table": "a table", "sines": "sequences",
-              "series_file": "sequences", "m5": "sequences", "coco_captions": "text", "text_file": "text",
+              "series_file": "sequences", "m5": "sequences", "sales_table": "sequences",
+              "coco_captions": "text", "text_file": "text",
               "reviews": "text", "review_table": "text"}
 MODEL_KINDS = {"dcgan": ("images",), "resnet": ("images",), "ganomaly": ("images",),
                "mlp": ("images", "2D points", "a table"), "cfgan": ("interaction data",),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from gan_jax.data import (adult, cdnow, coco_captions, fashion_mnist, image_folder, m5, mixtures,
-                          movielens, review_table, reviews, series_file, sines,
+                          movielens, review_table, reviews, sales_table, series_file, sines,
                           stacked_fashion_mnist, table_files, tabular, text_file)
 from gan_jax.data.spec import Dataset, with_category_index
 from gan_jax.errors import ConfigError
@@ -28,6 +28,7 @@ BUILDERS: dict[str, Callable[[Any], Dataset]] = {
     "m5": lambda c: m5.build(c["root"], int(c["seq_len"]), int(c["stride"]), int(c["final_days"]),
                              float(c["heldout_fraction"]), c["condition_on"], c["transform"],
                              int(c["seed"]), bool(c["categories_as_channels"])),
+    "sales_table": sales_table.build,
     "image_folder": lambda c: image_folder.build(c["root"], c["resolution"], c["channels"],
                                                  c["cache_dir"]),
     "movielens_100k": lambda c: movielens.build(

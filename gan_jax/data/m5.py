@@ -70,8 +70,8 @@ class Sales:
         sid = series_id.removesuffix("_evaluation")
         i = int(np.searchsorted(self.ids, sid))
         if i == len(self.ids) or self.ids[i] != sid:
-            raise DataError(f"series={series_id} is not an M5 item x store series of {self.source}; "
-                            f"ids look like {self.ids[0]} (item, then store).")
+            raise DataError(f"series={series_id} is not a series of {self.source}; ids look like "
+                            f"{self.ids[0]}.")
         return i
 
 
@@ -123,13 +123,19 @@ def _kaggle(path: pathlib.Path) -> Sales:
 CONDITIONS = (*INFO[1:], "dept_store")  # what data.condition_on may name
 
 
-def series_labels(sales: Sales, condition_on: str) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Each series' category index and the sorted category names."""
+def category_values(info: pd.DataFrame, condition_on: str | None) -> np.ndarray:
+    """Each series' category as text, from rows of its info: the column `condition_on` names
+    ("dept_store": department and store joined), or "all" for every series when None."""
+    if condition_on is None:
+        return np.full(len(info), "all", dtype=object)
     if condition_on == "dept_store":
-        values = (sales.info["dept_id"] + "_" + sales.info["store_id"]).to_numpy()
-    else:
-        values = sales.info[condition_on].to_numpy()
-    names, index = np.unique(values, return_inverse=True)
+        return (info["dept_id"] + "_" + info["store_id"]).to_numpy()
+    return info[condition_on].astype(str).to_numpy()
+
+
+def series_labels(sales: Sales, condition_on: str | None) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Each series' category index and the sorted category names."""
+    names, index = np.unique(category_values(sales.info, condition_on), return_inverse=True)
     return index.astype(np.int32), tuple(map(str, names))
 
 
@@ -140,9 +146,17 @@ def category_channels(labels: np.ndarray, k: int, seq_len: int) -> np.ndarray:
 
 def build(root: str | None, seq_len: int, stride: int, final_days: int, heldout_fraction: float,
           condition_on: str, transform: str | None, seed: int, categories_as_channels: bool = False):
-    """`data=m5`: windows of seq_len days (one every `stride`) of each item x store series, its
-    last `final_days` never in a window (the week a shop stocks for), whole series held out by
-    category (series_file.split_ids), units log1p-transformed then min-max scaled (Series).
+    """`data=m5`: the item x store series of `load(root)` as `windows_dataset` cuts them."""
+    return windows_dataset(load(root), "m5", seq_len, stride, final_days, heldout_fraction,
+                           condition_on, transform, seed, categories_as_channels)
+
+
+def windows_dataset(sales: Sales, name: str, seq_len: int, stride: int, final_days: int,
+                    heldout_fraction: float, condition_on: str | None, transform: str | None, seed: int,
+                    categories_as_channels: bool = False):
+    """Windows of seq_len days (one every `stride`) of each series, its last `final_days` never
+    in a window (the week a shop stocks for), whole series held out by category
+    (series_file.split_ids), units log1p-transformed then min-max scaled (Series).
     categories_as_channels: each window's features are its series' category one-hot (K
     channels, `Series.static`), then the units: what a prefix model reads from the prefix and
     keeps in its continuation (models/rcgan.py), so G writes demand given the category."""
@@ -152,10 +166,9 @@ def build(root: str | None, seq_len: int, stride: int, final_days: int, heldout_
     from gan_jax.data.series_file import split_ids  # noqa: PLC0415
     from gan_jax.data.spec import Dataset, sample_by_index  # noqa: PLC0415
 
-    sales = load(root)
     days = sales.units.shape[1] - final_days
     if days < seq_len:
-        raise DataError(f"data=m5: {sales.source} holds {sales.units.shape[1]} days; with "
+        raise DataError(f"data={name}: {sales.source} holds {sales.units.shape[1]} days; with "
                         f"data.final_days={final_days} kept out, {days} are left, fewer than "
                         f"data.seq_len={seq_len}. Lower data.seq_len or data.final_days.")
     labels, names = series_labels(sales, condition_on)
@@ -176,5 +189,5 @@ def build(root: str | None, seq_len: int, stride: int, final_days: int, heldout_
     def sample(arrays, key, n):
         return sample_by_index(arrays, key, n, lambda x: x)
 
-    return Dataset(name="m5", arrays=arrays, sample=sample, shape=(seq_len, static + 1),
+    return Dataset(name=name, arrays=arrays, sample=sample, shape=(seq_len, static + 1),
                    value_range=(0.0, 1.0), class_names=names, series=series)

@@ -1,6 +1,7 @@
-"""Demand paths from a prefix RCGAN trained on M5 (`data=m5 model=rcgan model.prefix_steps=w`): its
-generator continues each series' last w known days, `samples` times, and the continuations are
-mapped back to units (the data's inverse scaling, rounded, floored at 0)."""
+"""Demand paths from a prefix RCGAN trained on daily sales (`data=m5` or `data=sales_table`,
+`model=rcgan model.prefix_steps=w`): its generator continues each series' last w known days,
+`samples` times, and the continuations are mapped back to units (the data's inverse scaling,
+rounded, floored at 0)."""
 
 from __future__ import annotations
 
@@ -16,23 +17,39 @@ def prefix_steps(run) -> int:
     """w of a saved run that can write demand paths; a ConfigError saying why not otherwise."""
     data_cfg, model_cfg = run.cfg["data"], run.cfg["model"]
     w = int(model_cfg.get("prefix_steps", 0) or 0)
-    if data_cfg["name"] != "m5" or model_cfg["name"] != "rcgan" or not w:
+    if data_cfg["name"] not in SALES or model_cfg["name"] != "rcgan" or not w:
         raise ConfigError(f"run_dir={run.dir} is a data={data_cfg['name']} model={model_cfg['name']} "
-                          f"run; demand paths need a data=m5 model=rcgan run with model.prefix_steps > 0 "
-                          f"(e.g. 14).")
+                          f"run; demand paths need a data=m5 (or sales_table) model=rcgan run with "
+                          f"model.prefix_steps > 0 (e.g. 14).")
     return w
 
 
+SALES = {"m5": "condition_on", "sales_table": "category_column"}  # data: its category setting
+
+
+def sales_of(run):
+    """The daily sales (`m5.Sales`) the run's data setting reads."""
+    from gan_jax.data import m5, sales_table  # noqa: PLC0415
+
+    c = run.cfg["data"]
+    if c["name"] == "m5":
+        return m5.load(c.get("root"))
+    return sales_table.load(c["path"], c["id_column"], c["date_column"], c["units_column"],
+                            c["category_column"])
+
+
 def categories_of(run, info) -> np.ndarray:
-    """Each series' category index as the run numbers them (its data.condition_on), from rows of
-    M5's series info (item_id, dept_id, cat_id, store_id, state_id)."""
-    condition_on, names = run.cfg["data"]["condition_on"], list(run.setup.data.class_names)
-    values = (info["dept_id"] + "_" + info["store_id"] if condition_on == "dept_store"
-              else info[condition_on]).to_numpy()
+    """Each series' category index as the run numbers them (its data.condition_on, or
+    data.category_column for a sales table), from rows of the series' info."""
+    from gan_jax.data.m5 import category_values  # noqa: PLC0415
+
+    setting = SALES[run.cfg["data"]["name"]]
+    condition_on, names = run.cfg["data"][setting], list(run.setup.data.class_names)
+    values = category_values(info, condition_on)
     unknown = sorted(set(values) - set(names))
     if unknown:
         raise DataError(f"run_dir={run.dir} learnt no category {unknown[0]!r} "
-                        f"(data.condition_on={condition_on}); its categories are {names[:8]}.")
+                        f"(data.{setting}={condition_on}); its categories are {names[:8]}.")
     index = {name: i for i, name in enumerate(names)}
     return np.array([index[v] for v in values], np.int32)
 

@@ -63,6 +63,7 @@ def test_shipped_configs_are_valid(overrides):
     required = {"data=image_folder": ["data.root=/photos"],  # no default
                 "data=series_file": ["data.path=demand.csv", "data.id_column=store"],
                 "data=text_file": ["data.path=reviews.txt"],
+                "data=sales_table": ["data.path=sales.csv"],
                 "data=review_table": ["data.path=reviews.csv", "data.text=review"]}.get(overrides, [])
     if partner(overrides) is None:
         pytest.skip(f"{overrides}: no model trains on {DATA_KINDS[overrides.partition('=')[2]]} yet")

@@ -21,6 +21,7 @@ from tests.conftest import (EVERY_100, TINY_CFGAN, TINY_DCGAN, TINY_RING, TINY_S
                             make_cfg, write_fake_adult, write_fake_cdnow, write_fake_movielens)
 from tests.config.test_schemas import options
 from tests.series.test_m5 import write_fake_m5
+from tests.series.test_sales_table import write_sales
 from tests.series.test_series_file import demand, file_overrides
 from tests.tabular.test_tabular_gan import small_frame
 from tests.text.test_reviews import write_fake_reviews, write_review_table
@@ -105,6 +106,12 @@ def small(group, option, fake_root):
         root = write_fake_m5(fake_root.parent / "m5")
         return ["data=m5", f"data.root={root}", "data.conditional=true", "model=rcgan",
                 "model.hidden_dim=4", "model.z_dim=2", "trainer.batch_size=8"]
+    if group == "data" and option == "sales_table":
+        path, _ = write_sales(fake_root.parent / "sales.csv")
+        return ["data=sales_table", f"data.path={path}", "data.id_column=sku", "data.date_column=day",
+                "data.units_column=sold", "data.category_column=dept", "data.conditional=true",
+                "data.heldout_fraction=0.34", "model=rcgan", "model.hidden_dim=4", "model.z_dim=2",
+                "trainer.batch_size=8"]
     if group == "data" and option == "coco_captions":
         return TINY_TEXT
     if group == "model" and option in ("relgan", "lm"):  # reviews by rating, so the label keys act

@@ -45,7 +45,7 @@ def test_an_unknown_series_id_is_named():
     ids = np.array(["FOODS_1_001_CA_1", "FOODS_1_001_CA_2"])
     sales = m5.Sales(ids, pd.DataFrame(), np.zeros((2, 3), np.int32), ("d_1", "d_2", "d_3"), None, None, "x")
     assert sales.index("FOODS_1_001_CA_2_evaluation") == 1
-    with pytest.raises(DataError, match="series=FOODS_9_999_CA_1 is not an M5 item x store series"):
+    with pytest.raises(DataError, match="FOODS_9_999_CA_1 is not a series of x; ids look like FOODS_1_001"):
         sales.index("FOODS_9_999_CA_1")
 
 

@@ -45,7 +45,7 @@ def test_stockout_reads_its_answers_off_the_demand_paths(m5_run, capsys):
 
 
 @pytest.mark.parametrize("argv, says", [
-    (["series=NOT_AN_ITEM", "stock=5"], "series=NOT_AN_ITEM is not an M5 item x store series"),
+    (["series=NOT_AN_ITEM", "stock=5"], "series=NOT_AN_ITEM is not a series of"),
     (["series=FOODS_1_001_CA_1", "stock=-2"], "stock=-2 is negative"),
     (["series=FOODS_1_001_CA_1", "stock=5", "days=8"], "the run writes 7 days after its 14-day prefix"),
     (["series=FOODS_1_001_CA_1", "stock=5", "days=0"], "days=0 must be at least 1"),
