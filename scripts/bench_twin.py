@@ -59,10 +59,13 @@ class Twin:
             raise SystemExit(f"the PyTorch twin exited (code {self.proc.wait()})")
         return json.loads(line)
 
-    def run(self, steps: int, phase: str | None = None) -> float:
-        self.proc.stdin.write(f"time {steps}{'' if phase is None else ' ' + phase}\n")
+    def ask(self, command: str) -> dict:
+        self.proc.stdin.write(command + "\n")
         self.proc.stdin.flush()
-        return self.answer()["seconds_per_step"]
+        return self.answer()
+
+    def run(self, steps: int, phase: str | None = None) -> float:
+        return self.ask(f"time {steps}{'' if phase is None else ' ' + phase}")["seconds_per_step"]
 
     def close(self) -> None:
         self.proc.stdin.write("quit\n")

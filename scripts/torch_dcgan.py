@@ -3,10 +3,21 @@
 Same networks as gan_jax.models.dcgan (Lucic et al.'s InfoGAN-style DCGAN for 28x28x1), same
 Adam settings, same non-saturating loss, one D and one G update per step, batches drawn by
 index from the uint8 training set held in memory (on `device`: "cpu", or "cuda" for the GPU).
+
+Run as a script it serves scripts/bench_step.py and scripts/profile_step.py from a process of its
+own (PyTorch may live in another virtual environment, .venv-peers):
+
+    python scripts/torch_dcgan.py --data images.npy --batch 64 --serve
+
+answers one JSON line per command on stdin: `time N` (seconds per step over N steps), `profile N`
+(torch.profiler's self CPU time per operator over N steps), `quit`.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
 import time
 
 import numpy as np
@@ -69,3 +80,53 @@ def time_steps(step, n: int) -> float:
         step()
     sync()
     return (time.perf_counter() - start) / n
+
+
+def info() -> dict:
+    return {"torch": torch.__version__, "threads": torch.get_num_threads()}
+
+
+def profile_steps(step, n: int) -> list[dict]:
+    """Self CPU milliseconds per step of each operator over n steps, largest first."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(n):
+            step()
+    ops = [{"op": e.key, "ms_per_step": e.self_cpu_time_total / 1e3 / n, "calls_per_step": e.count / n}
+           for e in prof.key_averages()]
+    return sorted(ops, key=lambda o: -o["ms_per_step"])
+
+
+def serve(step) -> None:
+    """One JSON line per command on stdin: `time N`, `profile N`, `quit`."""
+    print(json.dumps({"ready": True, **info()}), flush=True)
+    for line in sys.stdin:
+        command, *rest = line.split()
+        if command == "quit":
+            return
+        if command == "time":
+            print(json.dumps({"seconds_per_step": time_steps(step, int(rest[0]))}), flush=True)
+        elif command == "profile":
+            print(json.dumps({"ops": profile_steps(step, int(rest[0]))}), flush=True)
+        else:
+            print(json.dumps({"error": f"unknown command {command!r}"}), flush=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", required=True, help=".npy of uint8 training images [n, 28, 28(, 1)]")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's choice)")
+    p.add_argument("--serve", action="store_true", help="time or profile steps on request")
+    args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if not args.serve:
+        p.error("pass --serve")
+    serve(make_step(np.load(args.data), args.batch, device=args.device))
+
+
+if __name__ == "__main__":
+    main()
