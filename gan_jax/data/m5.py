@@ -120,6 +120,20 @@ def _kaggle(path: pathlib.Path) -> Sales:
                  source=str(path))
 
 
+def of_stores(sales: Sales, stores) -> Sales:
+    """The series of the named stores only (`data.stores`), in the same order."""
+    known = sorted(set(sales.info["store_id"]))
+    unknown = [s for s in stores if s not in known]
+    if unknown or not stores:
+        raise DataError(f"data.stores={list(stores)}: {unknown[0] if unknown else 'no store'} is not a "
+                        f"store of {sales.source}; its stores are {known}.")
+    keep = sales.info["store_id"].isin(list(stores)).to_numpy()
+    return dataclasses.replace(
+        sales, ids=sales.ids[keep], info=sales.info[keep].reset_index(drop=True), units=sales.units[keep],
+        scale_mse=None if sales.scale_mse is None else sales.scale_mse[keep],
+        weight=None if sales.weight is None else sales.weight[keep])
+
+
 CONDITIONS = (*INFO[1:], "dept_store")  # what data.condition_on may name
 
 
@@ -145,9 +159,12 @@ def category_channels(labels: np.ndarray, k: int, seq_len: int) -> np.ndarray:
 
 
 def build(root: str | None, seq_len: int, stride: int, final_days: int, heldout_fraction: float,
-          condition_on: str, transform: str | None, seed: int, categories_as_channels: bool = False):
-    """`data=m5`: the item x store series of `load(root)` as `windows_dataset` cuts them."""
-    return windows_dataset(load(root), "m5", seq_len, stride, final_days, heldout_fraction,
+          condition_on: str, transform: str | None, seed: int, categories_as_channels: bool = False,
+          stores=None):
+    """`data=m5`: the item x store series of `load(root)` (of `stores` only, when named) as
+    `windows_dataset` cuts them."""
+    sales = load(root) if stores is None else of_stores(load(root), stores)
+    return windows_dataset(sales, "m5", seq_len, stride, final_days, heldout_fraction,
                            condition_on, transform, seed, categories_as_channels)
 
 

@@ -78,17 +78,24 @@ def _ids_as_codes(ids: pd.DataFrame) -> pd.DataFrame:
 
 def fit_predict(history, ids: pd.DataFrame, horizon: int, lags: int = 7, min_origin: int = 7,
                 levels=LEVELS, max_rows: int = 200_000, max_iter: int = 100, learning_rate: float = 0.1,
-                seed: int = 0, first_day: int = 0) -> QuantileForecast:
+                seed: int = 0, first_day: int = 0, train=None) -> QuantileForecast:
     """Train on rolling origins inside `history` [N, T] and forecast the `horizon` days after it.
     ids: one row per series of categorical columns; first_day: the history's first day index (its
-    weekday)."""
+    weekday). train: (history [M, T], ids) of other series to learn from instead, over the same
+    days (e.g. one store's series, or GAN-written ones), when the forecast series are not to be
+    learnt from."""
     history = np.asarray(history)
     n, t = history.shape
+    learn_from, learn_ids = (history, ids) if train is None else (np.asarray(train[0]), train[1])
+    if learn_from.shape[1] != t:
+        raise ValueError(f"the series to learn from hold {learn_from.shape[1]} days and the series to "
+                         f"forecast {t}: they must cover the same days")
     origins = list(range(min_origin, t - horizon + 1))
     if not origins:
         raise ValueError(f"a history of {t} days leaves no training origin with {min_origin} days "
                          f"before it and {horizon} after it")
-    codes = _ids_as_codes(ids)
+    both = _ids_as_codes(pd.concat([ids, learn_ids], ignore_index=True))  # one coding for both
+    codes, learn_codes = both.iloc[:n].reset_index(drop=True), both.iloc[n:].reset_index(drop=True)
     categorical = [c in codes.columns for c in features(history, t, codes, lags, 1, first_day).columns]
     rng = np.random.default_rng(seed)
 
@@ -97,8 +104,9 @@ def fit_predict(history, ids: pd.DataFrame, horizon: int, lags: int = 7, min_ori
         xs, ys = [], []
         for o in origins:
             for k in ks:
-                xs.append(features(history, o, codes, lags, k, first_day))
-                ys.append(history[:, o + k - 1] if k is not None else history[:, o:o + horizon].sum(axis=1))
+                xs.append(features(learn_from, o, learn_codes, lags, k, first_day))
+                ys.append(learn_from[:, o + k - 1] if k is not None
+                          else learn_from[:, o:o + horizon].sum(axis=1))
         x, y = pd.concat(xs, ignore_index=True), np.concatenate(ys)
         keep = rng.permutation(len(y))[:max_rows]
         return x.iloc[keep], y[keep]

@@ -89,3 +89,25 @@ def demand_paths(run, member: int, history: np.ndarray, days: int, samples: int,
         raise DataError(f"run_dir={run.dir} writes non-finite demand; its generator has diverged.")
     paths = np.maximum(np.rint(paths), 0).astype(np.int64)
     return SampleForecast(paths.reshape(len(history), samples, days))
+
+
+def written_series(run, member: int, categories: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Whole series [N, seq_len] (units) written from noise by a conditional, prefix-free RCGAN
+    (`data=m5 data.conditional=true model=rcgan`), one per entry of `categories` [N] (the run's
+    category indices): new demand histories, e.g. to add to a forecaster's training data."""
+    from gan_jax.training.sampling import in_chunks  # noqa: PLC0415
+    from gan_jax.training.state import generate  # noqa: PLC0415
+
+    data_cfg, model_cfg = run.cfg["data"], run.cfg["model"]
+    if (data_cfg["name"] not in SALES or model_cfg["name"] != "rcgan" or model_cfg.get("prefix_steps")
+            or not data_cfg.get("conditional") or data_cfg.get("categories_as_channels")):
+        raise ConfigError(f"run_dir={run.dir}: whole series are written by a data=m5 (or sales_table) "
+                          f"data.conditional=true model=rcgan run without model.prefix_steps or "
+                          f"data.categories_as_channels.")
+    gan, state, series = run.setup.gan, run.member(member), run.setup.data.series
+    write = jax.jit(lambda z, y: generate(gan, state, z, y))
+    y = jnp.asarray(categories, jnp.int32)
+    units = series.unscale(in_chunks(write, gan.sample_latent(jax.random.PRNGKey(seed), len(y)), y))[..., -1]
+    if not np.isfinite(units).all():
+        raise DataError(f"run_dir={run.dir} writes non-finite demand; its generator has diverged.")
+    return np.maximum(np.rint(units), 0).astype(np.int64)

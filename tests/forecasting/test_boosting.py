@@ -42,3 +42,20 @@ def test_its_stockout_probabilities_follow_the_true_ones(fitted):
     by_rate = [p[lam == rate].mean() for rate in (1.0, 4.0, 10.0)]
     assert by_rate[0] < 0.1 < by_rate[1] < 0.9 < by_rate[2]
     assert (np.diff(f.total, axis=1) >= 0).all() and (f.daily >= 0).all()
+
+
+def test_learning_from_other_series_is_the_same_model_when_they_are_the_forecast_series():
+    rng = np.random.default_rng(1)
+    history = rng.poisson(3.0, (40, 21))
+    ids = pd.DataFrame({"cat_id": rng.choice(["A", "B"], 40)})
+    kw = {"horizon": 7, "max_iter": 5, "levels": (0.1, 0.5, 0.9), "seed": 3}
+    alone = boosting.fit_predict(history, ids, **kw)
+    learnt_from = boosting.fit_predict(history, ids, train=(history.copy(), ids.copy()), **kw)
+    np.testing.assert_array_equal(alone.daily, learnt_from.daily)
+    np.testing.assert_array_equal(alone.total, learnt_from.total)
+    # other series: forecasts for series it never saw, by ids coded as in the series it learnt from
+    other = boosting.fit_predict(history[:5], ids.iloc[:5].reset_index(drop=True),
+                                 train=(history[5:], ids.iloc[5:].reset_index(drop=True)), **kw)
+    assert other.daily.shape == (5, 7, 3) and np.isfinite(other.total).all()
+    with pytest.raises(ValueError, match="must cover the same days"):
+        boosting.fit_predict(history, ids, train=(history[:, :14], ids), **kw)

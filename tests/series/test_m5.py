@@ -97,3 +97,20 @@ def test_the_m5_dataset_keeps_the_final_week_out_and_holds_out_whole_series(tmp_
     with pytest.raises(DataError, match="fewer than data.seq_len=28"):
         m5.build(str(root), seq_len=28, stride=7, final_days=7, heldout_fraction=0.17,
                  condition_on="dept_id", transform=None, seed=0)
+
+
+def test_data_stores_keeps_those_stores_series_only(tmp_path):
+    root = write_fake_m5(tmp_path / "m5")
+    sales = m5.load(str(root))
+    ca = m5.of_stores(sales, ["CA_1", "TX_1"])
+    keep = sales.info["store_id"].isin(["CA_1", "TX_1"]).to_numpy()
+    assert list(ca.ids) == list(sales.ids[keep]) and len(ca.ids) == 8
+    np.testing.assert_array_equal(ca.units, sales.units[keep])
+    data = m5.build(str(root), seq_len=7, stride=7, final_days=7, heldout_fraction=0.25,
+                    condition_on="dept_id", transform=None, seed=0, stores=["CA_1"])
+    windows = np.concatenate([data.series.train, data.series.heldout])[..., 0]
+    expected = {tuple(sales.units[i, s:s + 7]) for i in np.flatnonzero(sales.info["store_id"] == "CA_1")
+                for s in (0, 7, 14)}
+    assert {tuple(w) for w in windows} == expected
+    with pytest.raises(DataError, match=r"data.stores=\['WI_9'\]: WI_9 is not a store .* 'TX_1'\]"):
+        m5.of_stores(sales, ["WI_9"])

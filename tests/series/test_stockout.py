@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from gan_jax import stockout
+from gan_jax.data import m5
 from tests.conftest import ROOT
 from tests.series.test_m5 import write_fake_m5
 
@@ -83,3 +84,31 @@ def test_category_channels_need_a_prefix(tmp_path):
                        text=True)
     assert r.returncode == 2 and "set model.prefix_steps" in r.stderr, r.stderr
     assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_a_conditional_rcgan_writes_whole_series_of_the_asked_departments(tmp_path, m5_run):
+    from gan_jax.errors import ConfigError
+    from gan_jax.forecasting import gan_paths
+    from gan_jax.training import saved_run
+    data = write_fake_m5(tmp_path / "sales", days=42)  # 35 days before the final week: 3 windows
+    sales = m5.load(str(data))
+    r = subprocess.run([sys.executable, "-m", "gan_jax.train", "data=m5", f"data.root={data}",
+                        "data.stores=[CA_1,TX_1]", "data.conditional=true", "data.condition_on=dept_id",
+                        "data.heldout_fraction=0.5", "model=rcgan", "model.hidden_dim=4", "model.z_dim=2",
+                        "trainer.batch_size=4", "trainer.steps=2", "trainer.log_every=2",
+                        "trainer.checkpoint_every=2", "trainer.eval_every=2", "trainer.sample_every=2",
+                        "trainer.eval_samples=12", "trainer.progress=false",
+                        f"hydra.run.dir={tmp_path / 'run'}"],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    run = saved_run.load(tmp_path / "run")
+    assert run.setup.data.class_names == ("FOODS_1", "HOBBIES_1")
+    departments = np.array([0, 1, 1, 0, 1])
+    written = gan_paths.written_series(run, 0, departments, seed=3)
+    assert written.shape == (5, 21) and written.dtype == np.int64 and (written >= 0).all()
+    # G's [0, 1] output unscales into the range of the windows it learnt from (CA_1 and TX_1's)
+    learnt = sales.units[sales.info["store_id"].isin(["CA_1", "TX_1"]).to_numpy(), :35]
+    assert written.max() <= learnt.max()
+    np.testing.assert_array_equal(written, gan_paths.written_series(run, 0, departments, seed=3))
+    with pytest.raises(ConfigError, match="whole series are written by"):
+        gan_paths.written_series(saved_run.load(m5_run), 0, np.array([0]))
