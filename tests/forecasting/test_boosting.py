@@ -59,3 +59,15 @@ def test_learning_from_other_series_is_the_same_model_when_they_are_the_forecast
     assert other.daily.shape == (5, 7, 3) and np.isfinite(other.total).all()
     with pytest.raises(ValueError, match="must cover the same days"):
         boosting.fit_predict(history, ids, train=(history[:, :14], ids), **kw)
+
+
+def test_max_origins_learns_from_the_latest_origins_only():
+    rng = np.random.default_rng(2)
+    history = rng.poisson(3.0, (30, 60))
+    ids = pd.DataFrame({"cat_id": rng.choice(["A", "B"], 30)})
+    kw = {"horizon": 7, "max_iter": 5, "levels": (0.5,), "seed": 0, "max_origins": 2}
+    early_changed = history.copy()
+    early_changed[:, :20] = 40  # before every feature of origins 52 and 53 and of the forecast
+    a, b = boosting.fit_predict(history, ids, **kw), boosting.fit_predict(early_changed, ids, **kw)
+    np.testing.assert_array_equal(a.daily, b.daily)
+    np.testing.assert_array_equal(a.total, b.total)
