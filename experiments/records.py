@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
+import platform
 import statistics
 from typing import Any, Callable
 
@@ -45,3 +47,24 @@ def budget_parser(doc: str, budgets: dict, default_out: pathlib.Path) -> argpars
     parser.add_argument("--budget", choices=sorted(budgets), required=True)
     parser.add_argument("--out", type=pathlib.Path, default=default_out)
     return parser
+
+
+def hardware(devices: bool = False) -> dict:
+    """The machine a study ran on, for its results record."""
+    info = {"platform": platform.platform(), "cpu_count": os.cpu_count(),
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()]}
+    if devices:
+        import jax  # noqa: PLC0415
+        info["devices"] = [str(d) for d in jax.devices()]
+    return info
+
+
+def write_results(out: pathlib.Path, name: str, results: dict, markdown: str) -> None:
+    """results_<name>.json and .md into out, each written whole through a temporary file (an
+    interrupted study never leaves half a results file over a finished one); prints the table."""
+    for suffix, text in ((".json", json.dumps(results, indent=1) + "\n"), (".md", markdown)):
+        path = out / f"results_{name}{suffix}"
+        tmp = path.with_name(path.name + ".part")
+        tmp.write_text(text)
+        tmp.replace(path)
+    print(markdown)

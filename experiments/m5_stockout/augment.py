@@ -26,10 +26,7 @@ results_augment_<budget>.{json,md} in --out.
 
 from __future__ import annotations
 
-import json
-import os
 import pathlib
-import platform
 import sys
 import time
 
@@ -40,7 +37,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
 from experiments.m5_stockout import scoring  # noqa: E402
-from experiments.records import budget_parser, cached, cell, mean_se  # noqa: E402
+from experiments.records import budget_parser, cached, cell, hardware, mean_se, write_results  # noqa: E402
 from experiments.training_runs import stamped, train_until  # noqa: E402
 
 HORIZON, DAYS = 7, 21
@@ -165,11 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     results = {"budget": args.budget, "store": budget["store"], "series": len(other),
                "seeds": budget["seeds"], "table": table, "learnt_series": learnt, "per_seed": per_seed,
                "commit": (stamped(base / "gan") or {}).get("commit"),
-               "hardware": {"platform": platform.platform(), "cpu_count": os.cpu_count()},
-               "wall_seconds": round(time.perf_counter() - start, 1)}
-    (out / f"results_augment_{args.budget}.json").write_text(json.dumps(results, indent=1) + "\n")
-    (out / f"results_augment_{args.budget}.md").write_text(markdown(results))
-    print((out / f"results_augment_{args.budget}.md").read_text())
+               "hardware": hardware(), "wall_seconds": round(time.perf_counter() - start, 1)}
+    write_results(out, f"augment_{args.budget}", results, markdown(results))
     return 0
 
 

@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import pathlib
-import platform
 import sys
 import time
 
@@ -41,7 +39,7 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
 from experiments.m5_stockout import scoring  # noqa: E402
-from experiments.records import budget_parser, cached, cell, mean_se  # noqa: E402
+from experiments.records import budget_parser, cached, cell, hardware, mean_se, write_results  # noqa: E402
 from experiments.training_runs import stamped, train_until  # noqa: E402
 
 
@@ -223,11 +221,8 @@ def main(argv: list[str] | None = None) -> int:
                "stockout_rate": float(np.mean(actual.sum(axis=1) > scoring.reference_stock(
                    history, protocol.horizon, protocol.reference))),
                "commit": (stamped(base / "gan") or {}).get("commit"),
-               "hardware": {"platform": platform.platform(), "cpu_count": os.cpu_count()},
-               "wall_seconds": round(time.perf_counter() - start, 1)}
-    (out / f"results_{label}.json").write_text(json.dumps(results, indent=1) + "\n")
-    (out / f"results_{label}.md").write_text(markdown(results))
-    print((out / f"results_{label}.md").read_text())
+               "hardware": hardware(), "wall_seconds": round(time.perf_counter() - start, 1)}
+    write_results(out, label, results, markdown(results))
     return 0
 
 

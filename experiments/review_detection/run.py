@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import pathlib
-import platform
 import shutil
 import statistics
 import sys
@@ -40,7 +38,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
-from experiments.records import budget_parser, cached, cell, mean_se  # noqa: E402
+from experiments.records import budget_parser, cached, cell, hardware, mean_se, write_results  # noqa: E402
 from experiments.review_detection import detection, writers  # noqa: E402
 from experiments.review_detection.writers import MLE_TEMPERATURES, PARTS, WRITERS, Reviews  # noqa: E402
 from experiments.training_runs import stamped, train_until  # noqa: E402
@@ -326,7 +324,6 @@ def main(argv: list[str] | None = None) -> int:
     labels = over_seeds(label_runs)
     labels_mean = {f: {d: mean_se([statistics.fmean(r[f][d][w]["auroc"] for w in WRITERS)
                                    for r in label_runs]) for d in label_runs[0][f]} for f in label_runs[0]}
-    import jax  # noqa: PLC0415
 
     seconds = run_dir / "process_seconds.txt"
     results = {"budget": args.budget, "seeds": budget["seeds"], "sizes": budget["sizes"],
@@ -338,12 +335,8 @@ def main(argv: list[str] | None = None) -> int:
                "run": {"steps_per_second": summary["steps_per_second"],
                        "process_seconds": float(seconds.read_text()) if seconds.is_file() else None,
                        "commit": (stamped(run_dir) or {}).get("commit")},
-               "hardware": {"platform": platform.platform(), "cpu_count": os.cpu_count(),
-                            "devices": [str(d) for d in jax.devices()]},
-               "wall_seconds": round(time.perf_counter() - start, 1)}
-    (out / f"results_{args.budget}.json").write_text(json.dumps(results, indent=1) + "\n")
-    (out / f"results_{args.budget}.md").write_text(markdown(results))
-    print((out / f"results_{args.budget}.md").read_text())
+               "hardware": hardware(devices=True), "wall_seconds": round(time.perf_counter() - start, 1)}
+    write_results(out, args.budget, results, markdown(results))
     return 0
 
 
