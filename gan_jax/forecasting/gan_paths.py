@@ -71,23 +71,25 @@ def demand_paths(run, member: int, history: np.ndarray, days: int, samples: int,
         raise DataError(f"a history of {history.shape[1]} days is shorter than the run's {w}-day prefix.")
     series, gan, state = run.setup.data.series, run.setup.gan, run.member(member)
     write = jax.jit(lambda z, y: generate(gan, state, z, y))
-    prefixes = history[:, -w:, None]  # [N, w, 1]
-    if series.static:  # the category channels the run's windows begin with
-        if categories is None:
-            raise ValueError("this run reads each series' category: pass categories")
-        from gan_jax.data.m5 import category_channels  # noqa: PLC0415
-        prefixes = np.concatenate([category_channels(np.asarray(categories), series.static, w), prefixes],
-                                  axis=-1)
-    prefixes = np.repeat(prefixes, samples, axis=0)  # [N * samples, w, F]
-    z = gan.sample_latent(jax.random.PRNGKey(seed), len(prefixes))
-    out = []
-    for start in range(0, len(prefixes), chunk):
-        y = gan.pairing.infer(jnp.asarray(series.scale(prefixes[start:start + chunk])))
-        out.append(series.unscale(in_chunks(write, z[start:start + chunk], y))[:, w:w + days, -1])
+    if series.static and categories is None:  # the category channels the run's windows begin with
+        raise ValueError("this run reads each series' category: pass categories")
+    from gan_jax.data.m5 import category_channels  # noqa: PLC0415
+
+    # a chunk of series at a time: all N * samples prefixes at once would not fit in memory
+    per_chunk, out = max(1, chunk // samples), []
+    for i, start in enumerate(range(0, len(history), per_chunk)):
+        prefixes = history[start:start + per_chunk, -w:, None]  # [n, w, 1]
+        if series.static:
+            labels = np.asarray(categories)[start:start + per_chunk]
+            prefixes = np.concatenate([category_channels(labels, series.static, w), prefixes], axis=-1)
+        prefixes = np.repeat(prefixes, samples, axis=0)  # [n * samples, w, F]
+        z = gan.sample_latent(jax.random.fold_in(jax.random.PRNGKey(seed), i), len(prefixes))
+        y = gan.pairing.infer(jnp.asarray(series.scale(prefixes)))
+        written = series.unscale(in_chunks(write, z, y))[:, w:w + days, -1]
+        if not np.isfinite(written).all():
+            raise DataError(f"run_dir={run.dir} writes non-finite demand; its generator has diverged.")
+        out.append(np.maximum(np.rint(written), 0).astype(np.int64))
     paths = np.concatenate(out)
-    if not np.isfinite(paths).all():
-        raise DataError(f"run_dir={run.dir} writes non-finite demand; its generator has diverged.")
-    paths = np.maximum(np.rint(paths), 0).astype(np.int64)
     return SampleForecast(paths.reshape(len(history), samples, days))
 
 
