@@ -36,6 +36,18 @@ def stamped(run_dir: pathlib.Path) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def population_overrides(seeds: list[int]) -> list[str]:
+    """The `gan_jax.train` overrides that train one population member per seed."""
+    if len(seeds) == 1:
+        return ["trainer.population=1", f"seed={seeds[0]}"]
+    return [f"trainer.population={len(seeds)}", f"seed=[{','.join(map(str, seeds))}]"]
+
+
+def steps_of(overrides: list[str]) -> int:
+    """The `trainer.steps=N` among a study's training overrides."""
+    return next(int(o.split("=")[1]) for o in overrides if o.startswith("trainer.steps="))
+
+
 def train_or_reuse(cmd: list[str], run_dir: pathlib.Path, what: str = "training") -> float | None:
     """Run `cmd` (a `python -m gan_jax.train ... hydra.run.dir=<run_dir>` command) unless
     run_dir already holds a completed run; continue from its checkpoints when it has some.

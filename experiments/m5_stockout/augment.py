@@ -38,9 +38,10 @@ sys.path.insert(0, str(HERE.parents[1]))
 
 from experiments.m5_stockout import scoring  # noqa: E402
 from experiments.records import budget_parser, cached, cell, hardware, mean_se, write_results  # noqa: E402
-from experiments.training_runs import stamped, train_until  # noqa: E402
+from experiments.m5_stockout.run import WHEEL  # noqa: E402
+from experiments.training_runs import population_overrides, stamped, steps_of, train_until  # noqa: E402
 
-HORIZON, DAYS = 7, 21
+DAYS = WHEEL.days - WHEEL.horizon  # days 1-21: every series' history; 22-28 the scored week
 IDS = ["dept_id", "cat_id"]  # the other stores are never seen: no store or state id
 BUDGETS = {
     "cpu": {"store": "CA_1", "other_series": None, "seeds": [0, 1, 2], "multiples": [1, 4],
@@ -56,14 +57,11 @@ BUDGETS = {
 
 
 def train_gan(budget: dict, run_dir: pathlib.Path) -> dict:
-    seeds = budget["seeds"]
-    steps = next(int(o.split("=")[1]) for o in budget["gan"] if o.startswith("trainer.steps="))
-    cmd = [sys.executable, "-m", "gan_jax.train", "data=m5", "data.final_days=7", f"data.seq_len={DAYS}",
-           f"data.stores=[{budget['store']}]", "data.conditional=true", "data.condition_on=dept_id",
-           "model=rcgan", *budget["gan"], "trainer.progress=false", f"trainer.population={len(seeds)}",
-           f"seed=[{','.join(map(str, seeds))}]" if len(seeds) > 1 else f"seed={seeds[0]}",
-           f"hydra.run.dir={run_dir}"]
-    return train_until(cmd, run_dir, steps)
+    cmd = [sys.executable, "-m", "gan_jax.train", "data=m5", f"data.final_days={WHEEL.horizon}",
+           f"data.seq_len={DAYS}", f"data.stores=[{budget['store']}]", "data.conditional=true",
+           "data.condition_on=dept_id", "model=rcgan", *budget["gan"], "trainer.progress=false",
+           *population_overrides(budget["seeds"]), f"hydra.run.dir={run_dir}"]
+    return train_until(cmd, run_dir, steps_of(budget["gan"]))
 
 
 def negative_binomial_series(history: np.ndarray, k: int, seed: int) -> np.ndarray:
@@ -95,7 +93,7 @@ def gan_series(run_dir: pathlib.Path, member: int, info, k: int, seed: int) -> n
 
 
 def training_data(name: str, sales, known: np.ndarray, seed: int, member: int, run_dir: pathlib.Path):
-    """(history [M, 21], ids) that the boosting of condition `name` learns from."""
+    """(history [M, DAYS], ids) that the boosting of condition `name` learns from."""
     real, ids = sales.units[known, :DAYS], sales.info.loc[known, IDS].reset_index(drop=True)
     if name == "all stores":
         return sales.units[:, :DAYS], sales.info[IDS]
@@ -139,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     other = np.flatnonzero(sales.info["store_id"] != budget["store"])
     if budget["other_series"] is not None:
         other = np.sort(np.random.default_rng(0).permutation(other)[:budget["other_series"]])
-    history, actual = sales.units[other, :DAYS], sales.units[other, DAYS:DAYS + HORIZON]
+    history, actual = WHEEL.final(sales.units[other])
     ids = sales.info.loc[other, IDS].reset_index(drop=True)
     train_gan(budget, base / "gan")
     names = ["real", *(f"real+{kind} x{k}" for k in budget["multiples"] for kind in ("gan", "nb")),
@@ -150,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         for member, seed in enumerate(budget["seeds"]):
             def run(name=name, seed=seed, member=member):
                 train = training_data(name, sales, known, seed, member, base / "gan")
-                f = boosting.fit_predict(history, ids, HORIZON, seed=seed, train=train, **budget["boosting"])
+                f = boosting.fit_predict(history, ids, WHEEL.horizon, seed=seed, train=train,
+                                         **budget["boosting"])
                 return {**scoring.score(f, history, actual), "learnt_series": len(train[0])}
             record = cached(base / "scores" / f"{name.replace(' ', '_')}_seed{seed}.json", run)
             per_seed.setdefault(name, []).append(record)

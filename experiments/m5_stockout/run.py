@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from experiments.m5_stockout import scoring  # noqa: E402
 from experiments.records import budget_parser, cached, cell, hardware, mean_se, write_results  # noqa: E402
-from experiments.training_runs import stamped, train_until  # noqa: E402
+from experiments.training_runs import population_overrides, stamped, steps_of, train_until  # noqa: E402
 
 
 
@@ -147,17 +147,13 @@ def forecast_of(name: str, units, info, budget: dict, seed: int, setting: dict, 
 
 
 def train_gan(budget: dict, base: pathlib.Path, protocol: Protocol = WHEEL, root: str | None = None) -> dict:
-    seeds = budget["seeds"]
-    steps = next(int(o.split("=")[1]) for o in budget["gan"] if o.startswith("trainer.steps="))
     p = protocol
     cmd = [sys.executable, "-m", "gan_jax.train", "data=m5", f"data.final_days={p.horizon}",
            *([f"data.root={root}"] if root else []), f"data.seq_len={p.prefix + p.horizon}",
            "data.categories_as_channels=true", "model=rcgan",
            f"model.prefix_steps={p.prefix}", *budget["gan"], "trainer.progress=false",
-           f"trainer.population={len(seeds)}" if len(seeds) > 1 else "trainer.population=1",
-           f"seed=[{','.join(map(str, seeds))}]" if len(seeds) > 1 else f"seed={seeds[0]}",
-           f"hydra.run.dir={base / 'gan'}"]
-    return train_until(cmd, base / "gan", steps)
+           *population_overrides(budget["seeds"]), f"hydra.run.dir={base / 'gan'}"]
+    return train_until(cmd, base / "gan", steps_of(budget["gan"]))
 
 
 def markdown(results: dict) -> str:

@@ -54,6 +54,14 @@ def categories_of(run, info) -> np.ndarray:
     return np.array([index[v] for v in values], np.int32)
 
 
+def as_units(run, written: np.ndarray) -> np.ndarray:
+    """Written demand (unscaled) as units sold: rounded, floored at 0; a DataError when the run's
+    generator wrote non-finite values."""
+    if not np.isfinite(written).all():
+        raise DataError(f"run_dir={run.dir} writes non-finite demand; its generator has diverged.")
+    return np.maximum(np.rint(written), 0).astype(np.int64)
+
+
 def demand_paths(run, member: int, history: np.ndarray, days: int, samples: int, seed: int = 0,
                  chunk: int = 20_000, categories: np.ndarray | None = None) -> SampleForecast:
     """Paths [N, samples, days] after history [N, >= w] (units), from population member `member`;
@@ -85,10 +93,7 @@ def demand_paths(run, member: int, history: np.ndarray, days: int, samples: int,
         prefixes = np.repeat(prefixes, samples, axis=0)  # [n * samples, w, F]
         z = gan.sample_latent(jax.random.fold_in(jax.random.PRNGKey(seed), i), len(prefixes))
         y = gan.pairing.infer(jnp.asarray(series.scale(prefixes)))
-        written = series.unscale(in_chunks(write, z, y))[:, w:w + days, -1]
-        if not np.isfinite(written).all():
-            raise DataError(f"run_dir={run.dir} writes non-finite demand; its generator has diverged.")
-        out.append(np.maximum(np.rint(written), 0).astype(np.int64))
+        out.append(as_units(run, series.unscale(in_chunks(write, z, y))[:, w:w + days, -1]))
     paths = np.concatenate(out)
     return SampleForecast(paths.reshape(len(history), samples, days))
 
@@ -109,7 +114,5 @@ def written_series(run, member: int, categories: np.ndarray, seed: int = 0) -> n
     gan, state, series = run.setup.gan, run.member(member), run.setup.data.series
     write = jax.jit(lambda z, y: generate(gan, state, z, y))
     y = jnp.asarray(categories, jnp.int32)
-    units = series.unscale(in_chunks(write, gan.sample_latent(jax.random.PRNGKey(seed), len(y)), y))[..., -1]
-    if not np.isfinite(units).all():
-        raise DataError(f"run_dir={run.dir} writes non-finite demand; its generator has diverged.")
-    return np.maximum(np.rint(units), 0).astype(np.int64)
+    z = gan.sample_latent(jax.random.PRNGKey(seed), len(y))
+    return as_units(run, series.unscale(in_chunks(write, z, y))[..., -1])

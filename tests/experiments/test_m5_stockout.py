@@ -10,6 +10,15 @@ import pytest
 from tests.conftest import ROOT
 
 
+def run_study(script: str, out, *extra) -> list[str]:
+    """Run experiments/m5_stockout/<script> at the smoke budget into out; its command."""
+    cmd = [sys.executable, str(ROOT / "experiments" / "m5_stockout" / script), "--budget", "smoke",
+           "--out", str(out), *extra]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return cmd
+
+
 @pytest.fixture(scope="module")
 def units():
     from gan_jax.data import m5
@@ -49,10 +58,7 @@ def test_the_protocols_split_the_days():
 
 @pytest.mark.slow
 def test_the_smoke_budget_scores_every_method_and_reuses_its_results(tmp_path, units):
-    cmd = [sys.executable, str(ROOT / "experiments" / "m5_stockout" / "run.py"), "--budget", "smoke",
-           "--out", str(tmp_path)]
-    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 0, r.stderr[-3000:]
+    cmd = run_study("run.py", tmp_path)
     results = json.loads((tmp_path / "results_smoke.json").read_text())
     assert set(results["table"]) == {"poisson", "negative_binomial", "croston", "sba", "tsb",
                                      "seasonal_naive", "boosting", "deepar", "gan"}
@@ -97,10 +103,7 @@ def test_negative_binomial_control_series_keep_each_series_mean_and_variance():
 
 @pytest.mark.slow
 def test_the_few_series_smoke_budget_scores_every_condition(tmp_path, units):
-    cmd = [sys.executable, str(ROOT / "experiments" / "m5_stockout" / "augment.py"), "--budget", "smoke",
-           "--out", str(tmp_path)]
-    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 0, r.stderr[-3000:]
+    run_study("augment.py", tmp_path)
     results = json.loads((tmp_path / "results_augment_smoke.json").read_text())
     assert set(results["table"]) == {"real", "real+gan x1", "real+nb x1", "all stores"}
     assert results["learnt_series"] == {"real": 3049, "real+gan x1": 6098, "real+nb x1": 6098,
@@ -115,10 +118,7 @@ def test_the_full_history_protocol_end_to_end(tmp_path):
     # protocol, the GAN continuing 28 days from 28.
     from tests.series.test_m5 import write_fake_m5
     root = write_fake_m5(tmp_path / "kaggle", days=120)
-    cmd = [sys.executable, str(ROOT / "experiments" / "m5_stockout" / "run.py"), "--budget", "smoke",
-           "--out", str(tmp_path), "--root", str(root)]
-    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 0, r.stderr[-3000:]
+    cmd = run_study("run.py", tmp_path, "--root", str(root))
     results = json.loads((tmp_path / "results_smoke_full.json").read_text())
     assert results["protocol"] == {"name": "full", "days": 120, "horizon": 28, "prefix": 28, "reference": 28}
     assert results["series"] == 12 and len(results["table"]) == 9
