@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from experiments.m5_stockout import scoring  # noqa: E402
 from experiments.records import budget_parser, cached, cell, hardware, mean_se, write_results  # noqa: E402
+from experiments.provenance import commit  # noqa: E402
 from experiments.training_runs import population_overrides, stamped, steps_of, train_until  # noqa: E402
 
 
@@ -81,14 +82,19 @@ GRIDS = {"poisson": [{"window": w} for w in (7, 14, None)],
          "croston": [{"alpha": a} for a in (0.05, 0.1, 0.2, 0.3)],
          "sba": [{"alpha": a} for a in (0.05, 0.1, 0.2, 0.3)],
          "tsb": [{"alpha": a, "beta": b} for a in (0.1, 0.3) for b in (0.05, 0.1, 0.3)]}
-RANDOM = ("seasonal_naive", "boosting", "deepar", "gan")
+# The GAN as first run (its counts on the log1p lattice; D never left chance), and with its counts
+# dequantized and D's learning rate at 5e-3: the fix, chosen on held-out series' days 1-21 only
+# (README.md, "The GAN's fix"). Each is its own run dir and rows.
+GANS = {"gan": [], "gan_dequantized": ["data.dequantize=true", "optim.d_lr=5e-3"]}
+SAMPLED = ("seasonal_naive", "boosting", "deepar")
+RANDOM = (*SAMPLED, *GANS)
 BUDGETS = {
-    "cpu": {"series": None, "seeds": [0, 1, 2], "samples": 200,
+    "cpu": {"series": None, "seeds": [0, 1, 2], "samples": 200, "gans": list(GANS),
             "boosting": {"max_iter": 100, "max_rows": 200_000, "max_origins": 8},
             "deepar": {"steps": 2000, "hidden": 40},
             "gan": ["data.condition_on=dept_store", "model.hidden_dim=64", "model.z_dim=4",
                     "trainer.steps=3000", "trainer.batch_size=256"]},
-    "smoke": {"series": 300, "seeds": [0], "samples": 20,
+    "smoke": {"series": 300, "seeds": [0], "samples": 20, "gans": ["gan_dequantized"],
               "boosting": {"max_iter": 5, "max_rows": 2000, "max_origins": 8},
               "deepar": {"steps": 5, "hidden": 4},
               # departments only (7 channels) and few held-out series: the run's closing
@@ -136,24 +142,39 @@ def forecast_of(name: str, units, info, budget: dict, seed: int, setting: dict, 
         model = DeepAR(context=horizon, horizon=horizon, seed=seed, **budget["deepar"])
         model.fit(history, categories)
         return model.forecast(samples=budget["samples"], key=seed)
-    if name == "gan":
+    if name in GANS:
         from gan_jax.forecasting import gan_paths  # noqa: PLC0415
         from gan_jax.training import saved_run  # noqa: PLC0415
-        run = saved_run.load(base / "gan")
+        run = saved_run.load(base / name)
         member = budget["seeds"].index(seed)
         return gan_paths.demand_paths(run, member, history, horizon, budget["samples"], seed,
                                       categories=gan_paths.categories_of(run, info))
     raise ValueError(name)
 
 
-def train_gan(budget: dict, base: pathlib.Path, protocol: Protocol = WHEEL, root: str | None = None) -> dict:
+def train_gan(budget: dict, base: pathlib.Path, protocol: Protocol = WHEEL, root: str | None = None,
+              name: str = "gan") -> dict:
     p = protocol
     cmd = [sys.executable, "-m", "gan_jax.train", "data=m5", f"data.final_days={p.horizon}",
            *([f"data.root={root}"] if root else []), f"data.seq_len={p.prefix + p.horizon}",
            "data.categories_as_channels=true", "model=rcgan",
-           f"model.prefix_steps={p.prefix}", *budget["gan"], "trainer.progress=false",
-           *population_overrides(budget["seeds"]), f"hydra.run.dir={base / 'gan'}"]
-    return train_until(cmd, base / "gan", steps_of(budget["gan"]))
+           f"model.prefix_steps={p.prefix}", *budget["gan"], *GANS[name], "trainer.progress=false",
+           *population_overrides(budget["seeds"]), f"hydra.run.dir={base / name}"]
+    return train_until(cmd, base / name, steps_of(budget["gan"]))
+
+
+def reuse_records(path: pathlib.Path, base: pathlib.Path) -> dict:
+    """Write the per-seed scores and tuning of an earlier results file into the run cache under
+    `base` where it holds none (what that run had cached), so that only the methods it lacks run
+    now; which methods, from which file and commit, for the new results file."""
+    earlier = json.loads(path.read_text())
+    for name, records in earlier["tuning"].items():
+        cached(base / "tuning" / f"{name}.json", lambda r=records: r)
+    for name, scores in earlier["per_seed"].items():
+        seeds = earlier["seeds"] if name in RANDOM else [0]
+        for seed, score in zip(seeds, scores, strict=True):
+            cached(base / "scores" / f"{name}_seed{seed}.json", lambda s=score: s)
+    return {"file": path.name, "commit": earlier.get("commit"), "methods": sorted(earlier["per_seed"])}
 
 
 def markdown(results: dict) -> str:
@@ -171,18 +192,25 @@ def markdown(results: dict) -> str:
         cells = [cell(row[k]) for k in keys]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", f"Stockouts at the reference stock in the target days: {results['stockout_rate']:.3f} "
-              f"of series. Commit {results['commit']}."]
+              f"of series. Commit {results['commit']}; the GANs trained at {results['gan_commits']}."]
+    if "reused" in results:
+        r = results["reused"]
+        lines += ["", f"Reused from {r['file']} (commit {r['commit']}): the scores of "
+                  f"{', '.join(r['methods'])}."]
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = budget_parser(__doc__, BUDGETS, HERE)
+    parser.add_argument("--reuse", type=pathlib.Path,
+                        help="a results_<budget>.json of this study: its methods' scores and tuning are "
+                             "taken as already run (e.g. on a new machine without runs/)")
     parser.add_argument("--root", help="a folder with the Kaggle competition's sales_train_evaluation.csv: "
                                        "M5's full history and 28-day protocol")
     args = parser.parse_args(argv)
     budget = BUDGETS[args.budget]
     out = args.out.resolve()
-    start = time.perf_counter()
+    start, started_at = time.perf_counter(), commit()
     from gan_jax.data import m5  # noqa: PLC0415
 
     if args.root is not None and not (pathlib.Path(args.root).expanduser() / m5.KAGGLE).is_file():
@@ -198,13 +226,16 @@ def main(argv: list[str] | None = None) -> int:
         len(sales.ids))[:budget["series"]]
     units, info = sales.units[rows], sales.info.iloc[rows].reset_index(drop=True)
     history, actual = protocol.final(units)
-    train_gan(budget, base, protocol, args.root)
+    if args.reuse is not None:
+        reused = reuse_records(args.reuse, base)
     per_seed: dict[str, list] = {}
     settings = {name: cached(base / "tuning" / f"{name}.json", lambda n=name: tuned(n, units, protocol))
                 for name in GRIDS}
-    for name in [*GRIDS, *RANDOM]:
+    for name in [*GRIDS, *SAMPLED, *budget["gans"]]:
         for seed in (budget["seeds"] if name in RANDOM else [0]):
             def run(name=name, seed=seed):
+                if name in GANS:  # trained (or resumed) only when a score of it is missing
+                    train_gan(budget, base, protocol, args.root, name)
                 setting = settings.get(name, {}).get("setting", {})
                 f = forecast_of(name, units, info, budget, seed, setting, base, protocol)
                 return scoring.score(f, history, actual, protocol.reference)
@@ -216,7 +247,9 @@ def main(argv: list[str] | None = None) -> int:
                "seeds": budget["seeds"], "table": table, "per_seed": per_seed, "tuning": settings,
                "stockout_rate": float(np.mean(actual.sum(axis=1) > scoring.reference_stock(
                    history, protocol.horizon, protocol.reference))),
-               "commit": (stamped(base / "gan") or {}).get("commit"),
+               "commit": started_at,
+               "gan_commits": {n: (stamped(base / n) or {}).get("commit") for n in budget["gans"]},
+               **({"reused": reused} if args.reuse is not None else {}),
                "hardware": hardware(), "wall_seconds": round(time.perf_counter() - start, 1)}
     write_results(out, label, results, markdown(results))
     return 0

@@ -105,6 +105,7 @@ class M5:
     condition_on: str = setting(one_of("dept_id", "cat_id", "store_id", "state_id", "dept_store"))
     transform: Optional[str] = setting(one_of("log1p", None))
     categories_as_channels: bool = setting()
+    dequantize: bool = setting()
     stores: Optional[list[str]] = setting()
     seed: int = setting(non_negative)
     conditional: bool = setting()
@@ -124,6 +125,7 @@ class SalesTable:
     heldout_fraction: float = setting(open_fraction)
     transform: Optional[str] = setting(one_of("log1p", None))
     categories_as_channels: bool = setting()
+    dequantize: bool = setting()
     seed: int = setting(non_negative)
     conditional: bool = setting()
 

@@ -160,23 +160,26 @@ def category_channels(labels: np.ndarray, k: int, seq_len: int) -> np.ndarray:
 
 def build(root: str | None, seq_len: int, stride: int, final_days: int, heldout_fraction: float,
           condition_on: str, transform: str | None, seed: int, categories_as_channels: bool = False,
-          stores=None):
+          stores=None, dequantize: bool = False):
     """`data=m5`: the item x store series of `load(root)` (of `stores` only, when named) as
     `windows_dataset` cuts them."""
     sales = load(root) if stores is None else of_stores(load(root), stores)
     return windows_dataset(sales, "m5", seq_len, stride, final_days, heldout_fraction,
-                           condition_on, transform, seed, categories_as_channels)
+                           condition_on, transform, seed, categories_as_channels, dequantize)
 
 
 def windows_dataset(sales: Sales, name: str, seq_len: int, stride: int, final_days: int,
                     heldout_fraction: float, condition_on: str | None, transform: str | None, seed: int,
-                    categories_as_channels: bool = False):
+                    categories_as_channels: bool = False, dequantize: bool = False):
     """Windows of seq_len days (one every `stride`) of each series, its last `final_days` never
     in a window (the week a shop stocks for), whole series held out by category
     (series_file.split_ids), units log1p-transformed then min-max scaled (Series).
     categories_as_channels: each window's features are its series' category one-hot (K
     channels, `Series.static`), then the units: what a prefix model reads from the prefix and
-    keeps in its continuation (models/rcgan.py), so G writes demand given the category."""
+    keeps in its continuation (models/rcgan.py), so G writes demand given the category.
+    dequantize: each batch's counts u are drawn as u + U(0, 1) (`Series.dequantized`), and written
+    values floored back to counts."""
+    import jax  # noqa: PLC0415
     import jax.numpy as jnp  # noqa: PLC0415
 
     from gan_jax.data.series import Series, windows  # noqa: PLC0415
@@ -200,11 +203,14 @@ def windows_dataset(sales: Sales, name: str, seq_len: int, stride: int, final_da
     train = per_series[train_idx].reshape(-1, seq_len, static + 1)
     heldout = per_series[held_idx].reshape(-1, seq_len, static + 1)
     y = np.repeat(labels[train_idx], per_series.shape[1])
-    series = Series.fit(train, heldout, transform=transform, static=static)
+    series = Series.fit(train, heldout, transform=transform, static=static, dequantize=dequantize)
     arrays = {"x": jnp.asarray(series.scale(train)), "y": jnp.asarray(y)}
 
     def sample(arrays, key, n):
-        return sample_by_index(arrays, key, n, lambda x: x)
+        if not dequantize:
+            return sample_by_index(arrays, key, n, lambda x: x)
+        key, noise = jax.random.split(key)
+        return sample_by_index(arrays, key, n, lambda x: series.dequantized(x, noise))
 
     return Dataset(name=name, arrays=arrays, sample=sample, shape=(seq_len, static + 1),
                    value_range=(0.0, 1.0), class_names=names, series=series)

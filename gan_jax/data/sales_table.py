@@ -118,4 +118,5 @@ def build(c: dict):
                  min_days=int(c["seq_len"]))
     return windows_dataset(sales, "sales_table", int(c["seq_len"]), int(c["stride"]),
                            int(c["final_days"]), float(c["heldout_fraction"]), c["category_column"],
-                           c["transform"], int(c["seed"]), bool(c["categories_as_channels"]))
+                           c["transform"], int(c["seed"]), bool(c["categories_as_channels"]),
+                           bool(c["dequantize"]))

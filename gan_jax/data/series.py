@@ -34,28 +34,60 @@ class Series:
     columns: Any = None
     transform: str | None = None  # "log1p": scaled are log(1 + x) (heavy-tailed counts, data=m5)
     static: int = 0  # the first `static` features are a series' fixed category (one-hot) channels
+    # Counts seen as a density (Theis et al. 2016): the model reads each count u as u + U(0, 1),
+    # so real values fill [u, u + 1) instead of a lattice that a continuous G cannot reach and any
+    # D can tell apart; its outputs are floored back to counts (`unscale`).
+    dequantize: bool = False
 
     @classmethod
     def fit(cls, train: np.ndarray, heldout: np.ndarray, columns: Any = None,
-            transform: str | None = None, static: int = 0) -> Series:
+            transform: str | None = None, static: int = 0, dequantize: bool = False) -> Series:
         """The scale of `train` ([n, T, F], after `transform`): per feature, its minimum and range
-        over every sequence and step."""
-        t = TRANSFORMS[transform][0](train)
-        low = t.min(axis=(0, 1))
-        return cls(train, heldout, low, t.max(axis=(0, 1)) - low + EPS, columns, transform, static)
+        over every sequence and step (of the counts + 1 at the top, when dequantized)."""
+        forward = TRANSFORMS[transform][0]
+        low = forward(train).min(axis=(0, 1))
+        high = forward(train + dequantize * counts_mask(train.shape[-1], static)).max(axis=(0, 1))
+        return cls(train, heldout, low, high - low + EPS, columns, transform, static, dequantize)
 
-    def scale(self, x: np.ndarray) -> np.ndarray:
+    def scale(self, x: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        """x (data units) in the model's [0, 1]; dequantized by `rng`'s uniform noise when the
+        series is (`dequantize`) and an rng is given."""
+        if self.dequantize and rng is not None:
+            x = x + rng.uniform(size=x.shape) * counts_mask(x.shape[-1], self.static)
         return ((TRANSFORMS[self.transform][0](x) - self.low) / self.span).astype(np.float32)
 
     def unscale(self, x: np.ndarray) -> np.ndarray:
-        """Model outputs ([0, 1]) in the data's units."""
-        return TRANSFORMS[self.transform][1](np.asarray(x) * self.span + self.low).astype(np.float32)
+        """Model outputs ([0, 1]) in the data's units (counts floored, when dequantized)."""
+        x = TRANSFORMS[self.transform][1](np.asarray(x, np.float64) * self.span + self.low)
+        if self.dequantize:
+            mask = counts_mask(x.shape[-1], self.static).astype(bool)
+            x[..., mask] = np.floor(x[..., mask])
+        return x.astype(np.float32)
+
+    def dequantized(self, x, key):
+        """A batch of scaled training windows x (jnp, on the lattice) with each count u moved to
+        u + U(0, 1) by `key`: what the model trains on when the series is dequantized."""
+        import jax  # noqa: PLC0415
+        import jax.numpy as jnp  # noqa: PLC0415
+
+        forward, inverse = ((jnp.log1p, jnp.expm1) if self.transform == "log1p"
+                            else (lambda v: v, lambda v: v))
+        low, span = jnp.asarray(self.low, jnp.float32), jnp.asarray(self.span, jnp.float32)
+        counts = jnp.round(inverse(x * span + low))
+        noisy = (forward(counts + jax.random.uniform(key, x.shape)) - low) / span
+        return jnp.where(counts_mask(x.shape[-1], self.static).astype(bool), noisy, x)
 
     def heldout_windows(self, n: int) -> np.ndarray:
         """The first n held-out sequences in the model's units (cycled when n exceeds them): the
         windows whose prefixes a prefix-conditioned generator continues when it is sampled and
-        evaluated, so that it is judged on prefixes it never trained on."""
-        return self.scale(np.resize(self.heldout, (n, *self.heldout.shape[1:])))
+        evaluated, so that it is judged on prefixes it never trained on (dequantized by a fixed
+        seed, when the series is)."""
+        return self.scale(np.resize(self.heldout, (n, *self.heldout.shape[1:])), np.random.default_rng(0))
+
+
+def counts_mask(features: int, static: int) -> np.ndarray:
+    """[features]: 1 on the measured channels, 0 on the `static` category channels before them."""
+    return (np.arange(features) >= static).astype(np.float64)
 
 
 def windows(values: np.ndarray, seq_len: int, stride: int) -> np.ndarray:

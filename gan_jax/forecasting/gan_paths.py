@@ -92,7 +92,8 @@ def demand_paths(run, member: int, history: np.ndarray, days: int, samples: int,
             prefixes = np.concatenate([category_channels(labels, series.static, w), prefixes], axis=-1)
         prefixes = np.repeat(prefixes, samples, axis=0)  # [n * samples, w, F]
         z = gan.sample_latent(jax.random.fold_in(jax.random.PRNGKey(seed), i), len(prefixes))
-        y = gan.pairing.infer(jnp.asarray(series.scale(prefixes)))
+        # a dequantized run reads every prefix as it trained: counts + U(0, 1), one draw per path
+        y = gan.pairing.infer(jnp.asarray(series.scale(prefixes, np.random.default_rng([seed, i]))))
         out.append(as_units(run, series.unscale(in_chunks(write, z, y))[:, w:w + days, -1]))
     paths = np.concatenate(out)
     return SampleForecast(paths.reshape(len(history), samples, days))

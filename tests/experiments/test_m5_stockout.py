@@ -61,14 +61,20 @@ def test_the_smoke_budget_scores_every_method_and_reuses_its_results(tmp_path, u
     cmd = run_study("run.py", tmp_path)
     results = json.loads((tmp_path / "results_smoke.json").read_text())
     assert set(results["table"]) == {"poisson", "negative_binomial", "croston", "sba", "tsb",
-                                     "seasonal_naive", "boosting", "deepar", "gan"}
+                                     "seasonal_naive", "boosting", "deepar", "gan_dequantized"}
     for row in results["table"].values():
         assert row["spl"]["mean"] > 0 and 0 <= row["coverage95"]["mean"] <= 1
         assert 0 <= row["service95"]["mean"] <= 1
-    gan_cfg = json.loads((tmp_path / "runs" / "smoke" / "gan" / "config.json").read_text())
+    gan_cfg = json.loads((tmp_path / "runs" / "smoke" / "gan_dequantized" / "config.json").read_text())
     assert gan_cfg["data"]["final_days"] == 7 and gan_cfg["model"]["prefix_steps"] == 14
-    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert gan_cfg["data"]["dequantize"] is True
+    # a new machine without runs/: --reuse takes the results file's scores as run, trains nothing
+    again = tmp_path / "again"
+    r = subprocess.run([*cmd[:-1], str(again), "--reuse", str(tmp_path / "results_smoke.json")],
+                       capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0 and "trained to step" not in r.stdout, r.stdout
+    reused = json.loads((again / "results_smoke.json").read_text())
+    assert reused["table"] == results["table"] and set(reused["reused"]["methods"]) == set(results["table"])
 
 
 def test_few_series_learns_from_the_known_stores_days_1_to_21_only():
@@ -122,7 +128,7 @@ def test_the_full_history_protocol_end_to_end(tmp_path):
     results = json.loads((tmp_path / "results_smoke_full.json").read_text())
     assert results["protocol"] == {"name": "full", "days": 120, "horizon": 28, "prefix": 28, "reference": 28}
     assert results["series"] == 12 and len(results["table"]) == 9
-    gan_cfg = json.loads((tmp_path / "runs" / "smoke_full" / "gan" / "config.json").read_text())
+    gan_cfg = json.loads((tmp_path / "runs" / "smoke_full" / "gan_dequantized" / "config.json").read_text())
     assert (gan_cfg["data"]["final_days"], gan_cfg["data"]["seq_len"], gan_cfg["model"]["prefix_steps"]) == (
         28, 56, 28)
     r = subprocess.run([*cmd[:-1], str(tmp_path)], capture_output=True, text=True, cwd=ROOT)

@@ -114,3 +114,33 @@ def test_data_stores_keeps_those_stores_series_only(tmp_path):
     assert {tuple(w) for w in windows} == expected
     with pytest.raises(DataError, match=r"data.stores=\['WI_9'\]: WI_9 is not a store .* 'TX_1'\]"):
         m5.of_stores(sales, ["WI_9"])
+
+
+def test_dequantized_counts_fill_the_gaps_and_floor_back_to_the_counts(tmp_path):
+    """data.dequantize: each training batch holds counts u as u + U(0, 1) (never on the lattice
+    that a continuous G cannot reach), inside [0, 1], and unscale floors them back to exactly u;
+    the category channels are left as they are."""
+    import jax
+
+    root = write_fake_m5(tmp_path / "m5")
+    data = m5.build(str(root), seq_len=7, stride=7, final_days=7, heldout_fraction=0.17,
+                    condition_on="dept_id", transform="log1p", seed=0, categories_as_channels=True,
+                    dequantize=True)
+    series = data.series
+    assert series.dequantize and series.static == 2
+    x, y = data.sample(data.arrays, jax.random.PRNGKey(0), 4096)
+    x = np.asarray(x)
+    assert 0.0 <= x.min() and x.max() <= 1.0
+    lattice = np.asarray(data.arrays["x"])[..., 2]
+    assert not np.isin(x[..., 2], lattice).any()  # no count sits where the real ones did
+    units = series.unscale(x)
+    assert set(np.unique(units[..., :2])) == {0.0, 1.0}  # one-hot categories, untouched
+    windows = {tuple(w) for w in series.train[..., 2]}
+    assert {tuple(w) for w in units[..., 2]} <= windows  # floored: the training windows themselves
+    # the noise is U(0, 1): each count's excess over its floor has mean 1/2, variance 1/12
+    excess = np.expm1(x[..., 2] * series.span[2] + series.low[2]) - units[..., 2]
+    assert abs(excess.mean() - 0.5) < 0.01 and abs(excess.var() - 1 / 12) < 0.005
+    # the host-side scaling of prefixes draws the same way, and floors back exactly
+    rng = np.random.default_rng(1)
+    np.testing.assert_array_equal(series.unscale(series.scale(series.heldout, rng)), series.heldout)
+    assert not np.isin(series.scale(series.heldout, rng)[..., 2], lattice).any()
