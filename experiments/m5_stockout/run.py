@@ -21,7 +21,8 @@ runs/<budget>_full/ and results_<budget>_full.*.
 
 Methods that are random (sampling, boosting, DeepAR, the GAN) run once per seed and are reported
 as mean +- s.e. Every method's result is cached under runs/<budget>/ and the GAN run resumes from
-its checkpoints. Writes results_<budget>.{json,md} into --out.
+its checkpoints. Writes results_<budget>.{json,md} and the service / stock plot tradeoff_<budget>.png
+into --out.
 """
 
 from __future__ import annotations
@@ -163,6 +164,31 @@ def train_gan(budget: dict, base: pathlib.Path, protocol: Protocol = WHEEL, root
     return train_until(cmd, base / name, steps_of(budget["gan"]))
 
 
+def plot_tradeoff(results: dict, path: pathlib.Path) -> None:
+    """A shop's trade-off at a 95% service target: per method, the service its order-up-to level
+    reached in the target days against the stock it held for it (x the mean week's demand), with
+    the seeds' standard errors."""
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for name, row in results["table"].items():
+        stock, service = row["stock95"], row["service95"]
+        ax.errorbar(stock["mean"], service["mean"], xerr=stock["se"], yerr=service["se"], marker="o",
+                    capsize=3, linestyle="none", label=name)
+    ax.axhline(0.95, color="grey", linestyle="--", linewidth=1)
+    ax.set_xlabel("stock held (order-up-to level / mean week's demand)")
+    ax.set_ylabel("service reached (target 0.95, dashed)")
+    ax.set_title(f"M5, {results['series']} item x store series, budget {results['budget']}", fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def reuse_records(path: pathlib.Path, base: pathlib.Path) -> dict:
     """Write the per-seed scores and tuning of an earlier results file into the run cache under
     `base` where it holds none (what that run had cached), so that only the methods it lacks run
@@ -252,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
                **({"reused": reused} if args.reuse is not None else {}),
                "hardware": hardware(), "wall_seconds": round(time.perf_counter() - start, 1)}
     write_results(out, label, results, markdown(results))
+    plot_tradeoff(results, out / f"tradeoff_{label}.png")
     return 0
 
 

@@ -68,6 +68,7 @@ def test_the_smoke_budget_scores_every_method_and_reuses_its_results(tmp_path, u
     gan_cfg = json.loads((tmp_path / "runs" / "smoke" / "gan_dequantized" / "config.json").read_text())
     assert gan_cfg["data"]["final_days"] == 7 and gan_cfg["model"]["prefix_steps"] == 14
     assert gan_cfg["data"]["dequantize"] is True
+    assert (tmp_path / "tradeoff_smoke.png").stat().st_size > 10_000
     # a new machine without runs/: --reuse takes the results file's scores as run, trains nothing
     again = tmp_path / "again"
     r = subprocess.run([*cmd[:-1], str(again), "--reuse", str(tmp_path / "results_smoke.json")],
@@ -115,7 +116,7 @@ def test_the_few_series_smoke_budget_scores_every_condition(tmp_path, units):
     assert results["learnt_series"] == {"real": 3049, "real+gan x1": 6098, "real+nb x1": 6098,
                                         "all stores": 30490}
     gan_cfg = json.loads((tmp_path / "runs" / "augment_smoke" / "gan" / "config.json").read_text())
-    assert gan_cfg["data"]["stores"] == ["CA_1"] and gan_cfg["data"]["conditional"]
+    assert gan_cfg["data"]["stores"] == ["CA_1"] and gan_cfg["data"]["conditional"] and gan_cfg["data"]["dequantize"]
 
 
 @pytest.mark.slow
