@@ -116,7 +116,8 @@ def test_the_few_series_smoke_budget_scores_every_condition(tmp_path, units):
     assert results["learnt_series"] == {"real": 3049, "real+gan x1": 6098, "real+nb x1": 6098,
                                         "all stores": 30490}
     gan_cfg = json.loads((tmp_path / "runs" / "augment_smoke" / "gan" / "config.json").read_text())
-    assert gan_cfg["data"]["stores"] == ["CA_1"] and gan_cfg["data"]["conditional"] and gan_cfg["data"]["dequantize"]
+    assert gan_cfg["data"]["stores"] == ["CA_1"] and gan_cfg["data"]["conditional"]
+    assert gan_cfg["data"]["dequantize"]
 
 
 @pytest.mark.slow
