@@ -46,7 +46,8 @@ class Series:
         over every sequence and step (of the counts + 1 at the top, when dequantized)."""
         forward = TRANSFORMS[transform][0]
         low = forward(train).min(axis=(0, 1))
-        high = forward(train + dequantize * counts_mask(train.shape[-1], static)).max(axis=(0, 1))
+        top = (train + counts_mask(train.shape[-1], static)).astype(train.dtype) if dequantize else train
+        high = forward(top).max(axis=(0, 1))
         return cls(train, heldout, low, high - low + EPS, columns, transform, static, dequantize)
 
     def scale(self, x: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -58,7 +59,7 @@ class Series:
 
     def unscale(self, x: np.ndarray) -> np.ndarray:
         """Model outputs ([0, 1]) in the data's units (counts floored, when dequantized)."""
-        x = TRANSFORMS[self.transform][1](np.asarray(x, np.float64) * self.span + self.low)
+        x = np.array(TRANSFORMS[self.transform][1](np.asarray(x) * self.span + self.low))
         if self.dequantize:
             mask = counts_mask(x.shape[-1], self.static).astype(bool)
             x[..., mask] = np.floor(x[..., mask])

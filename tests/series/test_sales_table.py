@@ -47,7 +47,8 @@ def test_the_windows_keep_the_final_week_out_as_m5s_do(tmp_path):
     data = sales_table.build({"path": str(path), "id_column": "sku", "date_column": "day",
                               "units_column": "sold", "category_column": "dept", "seq_len": 7,
                               "stride": 7, "final_days": 7, "heldout_fraction": 0.34,
-                              "transform": "log1p", "seed": 0, "categories_as_channels": False})
+                              "transform": "log1p", "seed": 0, "categories_as_channels": False,
+                              "dequantize": False})
     assert data.name == "sales_table" and data.class_names == ("food", "toys")
     windows = np.concatenate([data.series.train, data.series.heldout])[..., 0]
     expected = {tuple(units[k, s:s + 7]) for k in range(6) for s in range(0, 28, 7)}
