@@ -252,8 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         len(sales.ids))[:budget["series"]]
     units, info = sales.units[rows], sales.info.iloc[rows].reset_index(drop=True)
     history, actual = protocol.final(units)
-    if args.reuse is not None:
-        reused = reuse_records(args.reuse, base)
+    reused = None if args.reuse is None else reuse_records(args.reuse, base)
     per_seed: dict[str, list] = {}
     settings = {name: cached(base / "tuning" / f"{name}.json", lambda n=name: tuned(n, units, protocol))
                 for name in GRIDS}
@@ -275,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
                    history, protocol.horizon, protocol.reference))),
                "commit": started_at,
                "gan_commits": {n: (stamped(base / n) or {}).get("commit") for n in budget["gans"]},
-               **({"reused": reused} if args.reuse is not None else {}),
+               **({"reused": reused} if reused else {}),
                "hardware": hardware(), "wall_seconds": round(time.perf_counter() - start, 1)}
     write_results(out, label, results, markdown(results))
     plot_tradeoff(results, out / f"tradeoff_{label}.png")
