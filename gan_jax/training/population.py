@@ -126,8 +126,12 @@ class Population:
         """
         use_ema = any(float(m["optim"]["ema_decay"]) > 0 for m in self.members)
         seeds = jnp.asarray(self.varying["seed"], jnp.int32)
-        # Initialisation does not depend on the varying settings, only on the seed.
-        return jax.jit(jax.vmap(lambda seed: self.setups[0].init_state(use_ema, seed)))(seeds)
+        # Initialisation does not depend on the varying settings, only on the seed. Members are
+        # initialised one after another (lax.map), not batched: a batched QR (the LSTMs'
+        # orthogonal init, vmapped) deadlocks XLA:CPU's thread pool on 2 cores, every time for
+        # experiment=relgan_reviews with 3 members (jaxlib 0.10.2; gdb: two QR thunks in
+        # ParallelBatchMap waiting on each other). Init runs once, so this costs nothing.
+        return jax.jit(lambda s: jax.lax.map(lambda seed: self.setups[0].init_state(use_ema, seed), s))(seeds)
 
 
 def _over_members(member_step: Callable, traced: dict, how: str = "vmap") -> Callable:
