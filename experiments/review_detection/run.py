@@ -20,6 +20,8 @@
 4. Writer quality on test reviews: BLEU-2/5 and Self-BLEU-4, the Frechet distance of sentence
    features, NLL per word under the MLE writer (T=1), and the accuracy with which a rating
    classifier trained on real training reviews reads each written review's requested rating.
+5. Learning curves (curves.py) from what the runs wrote: the writers' MLE NLL on training batches
+   and the kept CNN detectors' validation AUROC, to curves_<budget>.png.
 Every stage's output is kept under runs/<budget>/ and reused; a run is resumed from its checkpoints,
 so a budget can be spread over sessions. Writes results_<budget>.{json,md} into --out.
 """
@@ -39,7 +41,7 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
 from experiments.records import budget_parser, cached, cell, hardware, mean_se, write_results  # noqa: E402
-from experiments.review_detection import detection, writers  # noqa: E402
+from experiments.review_detection import curves, detection, writers  # noqa: E402
 from experiments.review_detection.writers import MLE_TEMPERATURES, PARTS, WRITERS, Reviews  # noqa: E402
 from experiments.training_runs import stamped, train_until  # noqa: E402
 
@@ -273,6 +275,7 @@ def markdown(results: dict) -> str:
               "|---|" + "---|" * len(metrics)]
     for writer, values in q.items():
         lines.append(f"| {writer} | " + " | ".join(cell(values.get(k)) for k in metrics) + " |")
+    lines += curves.markdown(results["curves"])
     run = results["run"]
     lines += ["", f"Commit {run['commit']}; writers trained in {run['process_seconds']} s."]
     return "\n".join(lines) + "\n"
@@ -332,11 +335,13 @@ def main(argv: list[str] | None = None) -> int:
                "matrix": over_seeds(matrices), "left_out": left_out_means(matrices),
                "labels": labels, "labels_mean": labels_mean, "quality": over_seeds(qualities),
                "per_seed": {"matrix": matrices, "labels": label_runs, "quality": qualities},
+               "curves": curves.read(base, budget["seeds"]),
                "run": {"steps_per_second": summary["steps_per_second"],
                        "process_seconds": float(seconds.read_text()) if seconds.is_file() else None,
                        "commit": (stamped(run_dir) or {}).get("commit")},
                "hardware": hardware(devices=True), "wall_seconds": round(time.perf_counter() - start, 1)}
     write_results(out, args.budget, results, markdown(results))
+    curves.plot(results["curves"], out / f"curves_{args.budget}.png")
     return 0
 
 

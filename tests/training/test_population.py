@@ -2,6 +2,8 @@
 
 import json
 import operator
+import subprocess
+import sys
 
 import jax
 import numpy as np
@@ -14,7 +16,7 @@ from gan_jax.training import setup as setup_lib
 from gan_jax.training.checkpoint import Checkpoints
 from gan_jax.training.loop import train
 from gan_jax.training.step import make_train_chunk
-from tests.conftest import CONF, SCHEDULE, TINY_RING, make_cfg
+from tests.conftest import CONF, ROOT, SCHEDULE, TINY_RING, make_cfg
 
 POPULATION = TINY_RING + ["trainer.population=3", "optim.lr=[1e-4,1e-3,3e-3]",
                           "optim.beta1=[0.5,0.0,0.5]", "mitigation=[r1]",
@@ -136,3 +138,18 @@ def test_population_run_logs_members_and_resumes_exactly(tmp_path):
     gan = population_lib.build(make_cfg(base + ["trainer.steps=1000"])).gan
     z = gan.sample_latent(jax.random.PRNGKey(0), 8)
     np.testing.assert_allclose(drawn, np.asarray(generate(gan, member2, z)), atol=1e-6)
+
+
+def test_lstm_population_initialises_without_hanging():
+    # Regression: vmapping the init batched the LSTMs' orthogonal-init QRs, and XLA:CPU's thread
+    # pool deadlocked at the first result (every start of this very config hung on 2 cores).
+    # A fresh process, since a deadlocked one cannot be stopped from inside.
+    code = ("import jax; from tests.conftest import make_cfg; "
+            "from gan_jax.training import population; "
+            "p = population.build(make_cfg(['experiment=relgan_reviews', "
+            "'trainer.population=3', 'seed=[0,1,2]'])); "
+            "print(int(jax.numpy.max(p.init_state().step)))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "0"
