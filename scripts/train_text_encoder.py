@@ -1,15 +1,21 @@
-"""Train the text metrics' sentence encoder (gan_jax.metrics.text_features) on COCO training captions.
+"""Train a sentence encoder of the text metrics (gan_jax.metrics.text_features) on a training split.
 
-    python scripts/train_text_encoder.py                 # ships gan_jax/metrics/assets/text_encoder.*
+    python scripts/train_text_encoder.py                   # COCO captions: assets/text_encoder.*
+    python scripts/train_text_encoder.py --corpus reviews  # the shop's reviews: assets/review_encoder.*
     python scripts/train_text_encoder.py --epochs 1 --out /tmp/te
+
+--corpus coco reads the COCO training captions (--train); --corpus reviews the training split of
+`data=reviews` at its defaults, as a text GAN sees it (the data's 5,000-word vocabulary, rarer
+words as <unk>, reviews cut at a sentence end within 40 tokens); its validation and test reviews
+are never read.
 
 A next-word language model: the encoder's GRU states go through a dense layer to the embedding
 size and are scored against the (tied) word embeddings. Only the training split is read; a seeded
 5% of it is held out for the reported loss and next-word accuracy, and the vocabulary comes from
 the other 95% (so held-out words can be unknown, as in a generator's samples). Words are replaced
 by <unk> with probability --word-dropout, which trains the <unk> embedding. Adam with a cosine
-decay, fixed seed; writes text_encoder.msgpack (encoder weights only, no LM head) and
-text_encoder.json (vocabulary, sizes, held-out numbers, this command) to --out.
+decay, fixed seed; writes the corpus' weights file (text_features.ENCODERS; encoder weights only, no
+LM head) and its .json (vocabulary, sizes, held-out numbers, this command) to --out.
 """
 
 from __future__ import annotations
@@ -30,7 +36,8 @@ import optax
 
 from gan_jax.metrics import text_features as tf
 
-DEFAULT_TRAIN = pathlib.Path(__file__).resolve().parents[1].parent / "shared/data/texygen_coco/train.txt"
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+DEFAULT_TRAIN = ROOT.parent / "shared/data/texygen_coco/train.txt"
 
 
 def read_captions(path: pathlib.Path) -> list[list[str]]:
@@ -44,8 +51,20 @@ def read_captions(path: pathlib.Path) -> list[list[str]]:
     return sentences
 
 
+def read_reviews() -> list[list[str]]:
+    """The training reviews of data=reviews at its defaults, as words (rare ones as "<unk>")."""
+    from omegaconf import OmegaConf  # noqa: PLC0415
+
+    from gan_jax import data as data_lib  # noqa: PLC0415
+
+    cfg = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "data" / "reviews.yaml"))
+    text = data_lib.build(cfg).text
+    return [text.decode(row) for row in text.train]
+
+
 def build_vocabulary(sentences: list[list[str]]) -> tuple[str, ...]:
-    counts = collections.Counter(w for s in sentences for w in s)
+    # a corpus' own "<unk>" (reviews read through their data vocabulary) is the encoder's UNK
+    counts = collections.Counter(w for s in sentences for w in s if w not in tf.SPECIALS)
     return tf.SPECIALS + tuple(sorted(counts, key=lambda w: (-counts[w], w)))
 
 
@@ -92,7 +111,10 @@ def make_epoch(module, opt, batch_size: int, word_dropout: float):
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--train", type=pathlib.Path, default=DEFAULT_TRAIN, help="training captions, one a line")
+    p.add_argument("--corpus", choices=sorted(tf.ENCODERS), default="coco",
+                   help="which encoder to train (data.text_encoder names it)")
+    p.add_argument("--train", type=pathlib.Path, default=DEFAULT_TRAIN,
+                   help="--corpus coco: training captions, one a line")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=pathlib.Path, default=tf.ASSETS, help="folder for the two files")
@@ -103,7 +125,8 @@ def main() -> None:
     args = p.parse_args()
 
     start = time.perf_counter()
-    sentences = read_captions(args.train)
+    name, weights_file = tf.ENCODERS[args.corpus]
+    sentences = read_captions(args.train) if args.corpus == "coco" else read_reviews()
     perm = np.random.default_rng(args.seed).permutation(len(sentences))
     n_held = max(1, int(len(sentences) * args.heldout_fraction))
     fit = [sentences[i] for i in perm[n_held:]]
@@ -111,7 +134,7 @@ def main() -> None:
     vocabulary = build_vocabulary(fit)
     max_length = max(len(s) for s in sentences) + 1  # + BOS: no training caption is cut
     module = tf.TextEncoder(len(vocabulary))
-    probe = tf.Encoder(tf.ENCODER_NAME, vocabulary, max_length, module.hidden_dim, None, None)
+    probe = tf.Encoder(name, vocabulary, max_length, module.hidden_dim, None, None)
     fit_ids, fit_len = (jnp.asarray(a) for a in probe.encode(fit))
     held_ids, held_len = (jnp.asarray(a) for a in probe.encode(held))
 
@@ -125,7 +148,7 @@ def main() -> None:
     state = (params, opt.init(params))
     epoch_fn = make_epoch(module, opt, args.batch_size, args.word_dropout)
     evaluate = jax.jit(lambda params: lm_loss(module, params, held_ids, held_ids, held_len))
-    print(f"{len(fit)} training and {len(held)} held-out captions, vocabulary {len(vocabulary)}, "
+    print(f"{len(fit)} training and {len(held)} held-out sentences, vocabulary {len(vocabulary)}, "
           f"max length {max_length}", flush=True)
 
     for epoch in range(1, args.epochs + 1):
@@ -138,10 +161,11 @@ def main() -> None:
     wall = time.perf_counter() - start
 
     args.out.mkdir(parents=True, exist_ok=True)
-    weights = args.out / tf.WEIGHTS.name
+    weights = args.out / weights_file.name
     weights.write_bytes(flax.serialization.to_bytes(jax.device_get(state[0]["encoder"])))
     meta = {
-        "name": tf.ENCODER_NAME,
+        "name": name,
+        "corpus": args.corpus,
         "objective": "next-word language model (tied output embedding), word dropout to <unk>",
         "heldout_loss": round(held_loss, 4),
         "heldout_accuracy": round(held_acc, 4),

@@ -138,6 +138,7 @@ class CocoCaptions:
     max_length: Optional[int] = setting(positive, "tokens per sentence, or null for the longest "
                                         "training sentence")
     vocab_size: Optional[int] = setting(at_least(3), "<eos>, <unk> and at least one word")
+    text_encoder: str = setting(one_of("coco", "reviews"))
 
 
 @dataclass
@@ -148,6 +149,7 @@ class TextFile:
     max_length: Optional[int] = setting(positive, "tokens per sentence, or null for the longest "
                                         "training sentence")
     vocab_size: Optional[int] = setting(at_least(3), "<eos>, <unk> and at least one word")
+    text_encoder: str = setting(one_of("coco", "reviews"))
 
 
 @dataclass
@@ -158,6 +160,7 @@ class Reviews:
     max_length: Optional[int] = setting(positive, "tokens per review, or null for the longest "
                                         "training review")
     vocab_size: Optional[int] = setting(at_least(3), "<eos>, <unk> and at least one word")
+    text_encoder: str = setting(one_of("coco", "reviews"))
     validation_fraction: float = setting(open_fraction)
     test_fraction: float = setting(open_fraction)
     seed: int = setting(non_negative)
@@ -175,6 +178,7 @@ class ReviewTable:
     max_length: Optional[int] = setting(positive, "tokens per review, or null for the longest "
                                         "training review")
     vocab_size: Optional[int] = setting(at_least(3), "<eos>, <unk> and at least one word")
+    text_encoder: str = setting(one_of("coco", "reviews"))
     validation_fraction: float = setting(open_fraction)
     test_fraction: float = setting(open_fraction)
     seed: int = setting(non_negative)

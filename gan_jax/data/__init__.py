@@ -6,6 +6,7 @@ settings, validated beforehand by gan_jax.config.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable
 
 from gan_jax.data import (adult, cdnow, coco_captions, fashion_mnist, image_folder, m5, mixtures,
@@ -68,6 +69,8 @@ def build(cfg) -> Dataset:
         raise ConfigError(f"data.name={name!r} is unknown; choose one of {', '.join(NAMES)} "
                           f"(e.g. data=ring).")
     data = BUILDERS[name](cfg)
+    if data.text is not None:  # every text option names the encoder its metrics read it with
+        data = dataclasses.replace(data, text=dataclasses.replace(data.text, encoder=cfg["text_encoder"]))
     if cfg.get("category") is not None:  # one category (a list: one per population member)
         data = with_category_index(data)
     return data

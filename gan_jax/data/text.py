@@ -74,6 +74,8 @@ class Text:
       split (what `data.conditional=true` conditions on), or None for unlabelled text.
     metadata: split name -> a pandas DataFrame, one row per sentence of that split in order (e.g.
       the source row, rating, department), or None.
+    encoder: the shipped sentence encoder the text metrics read this corpus with
+      (`text_features.ENCODERS`; `data.text_encoder`).
     """
 
     vocabulary: tuple[str, ...]
@@ -87,6 +89,7 @@ class Text:
     validation_labels: np.ndarray | None = None
     test_labels: np.ndarray | None = None
     metadata: Mapping[str, Any] | None = None
+    encoder: str = "coco"
 
     @functools.cached_property
     def index(self) -> dict[str, int]:

@@ -277,7 +277,8 @@ class TextEvaluator:
                      method 1, averaged (Texygen's and the RelGAN authors' convention)
       self_bleu4     each generated sentence against the other generated ones (diversity: lower is
                      more diverse)
-      frechet        Frechet distance of the fixed sentence encoder's features (`text_features`)
+      frechet        Frechet distance of the features of the fixed sentence encoder the corpus
+                     names (`text_features`, data.text_encoder)
     and `model_metrics`: NLL_gen, the generator's teacher-forced negative log-likelihood per token
     of the held-out sentences (end-of-sentence padding included, as the RelGAN authors' is)."""
 
@@ -292,7 +293,12 @@ class TextEvaluator:
     def references(self) -> tuple[text_metrics.BleuReferences, np.ndarray]:
         """The held-out sentences' n-gram tables and feature statistics, made at first use."""
         refs = [list(s) for s in self.text.test_sentences]
-        return text_metrics.BleuReferences.build(refs, max_n=5), text_features.sentence_features(refs)
+        return text_metrics.BleuReferences.build(refs, max_n=5), self.encoder.features(refs)
+
+    @functools.cached_property
+    def encoder(self) -> text_features.Encoder:
+        """The shipped sentence encoder the corpus names (data.text_encoder)."""
+        return text_features.load(self.text.encoder)
 
     def sentences(self, ids) -> list[list[str]]:
         return [self.text.decode(row) for row in np.asarray(ids)]
@@ -308,7 +314,7 @@ class TextEvaluator:
         values = text_metrics.bleu(sentences, refs, max_n=5)
         values["self_bleu4"] = text_metrics.self_bleu(sentences, n=4)
         values["frechet"] = frechet.frechet_distance_features(
-            text_features.sentence_features(sentences), features)
+            self.encoder.features(sentences), features)
         return {k: float(v) for k, v in values.items()}
 
     def model_metrics(self, apply_generator) -> dict[str, float]:

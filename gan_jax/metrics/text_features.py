@@ -1,7 +1,7 @@
 """Sentence features for a Frechet distance between text sets: the text analogue of feature_net.
 
 A fixed encoder (word embedding 64, one unidirectional GRU layer of 128 units) trained by
-scripts/train_text_encoder.py on the COCO TRAINING captions as a next-word language model. The
+scripts/train_text_encoder.py on a TRAINING split as a next-word language model. The
 language-model objective is why the features mean something: to predict the next word each GRU
 state must encode the words so far, their order and what is grammatical and likely after them,
 so sets of sentences that differ in vocabulary, topic, fluency or word order land on different
@@ -13,11 +13,15 @@ The mean of the states over the positions was tried too and is nearly blind to w
 (measured with an early checkpoint on 2,000 test captions: Frechet distance to shuffled-word
 copies 0.050 against 0.035 to training captions, where the last state gives 7.4 against 0.075).
 
-The encoder has its own vocabulary, stored with the weights (`assets/text_encoder.json` and
-`.msgpack`): <eos>/padding, <bos>, <unk>, then the training words by descending frequency, so it
-takes sentences as word lists independent of any data configuration; unknown words map to <unk>
-(trained through word dropout). Words are lower-cased; sentences longer than the stored
-`max_length - 1` words are cut there (COCO's longest training caption fits).
+Two are shipped, one per kind of text (`ENCODERS`, named by a text dataset's
+`data.text_encoder`): `coco`, trained on the COCO training captions, and `reviews`, trained the same
+way on the training split of the shop's reviews (`data=reviews`), whose words (fabric, petite,
+flattering) the caption encoder reads as <unk>. Each has its own vocabulary, stored with its
+weights (`assets/<file>.json` and `.msgpack`): <eos>/padding, <bos>, <unk>, then the training
+words by descending frequency, so it takes sentences as word lists independent of any data
+configuration; unknown words map to <unk> (trained through word dropout). Words are lower-cased;
+sentences longer than the stored `max_length - 1` words are cut there (each encoder's longest
+training sentence fits).
 """
 
 from __future__ import annotations
@@ -37,12 +41,15 @@ from gan_jax.metrics import packaged_weights
 from gan_jax.metrics.packaged_weights import metadata_path  # noqa: F401  (the training script writes it)
 from gan_jax.metrics.frechet import frechet_distance_features
 
-ENCODER_NAME = "coco-gru-lm-v1"
 ASSETS = pathlib.Path(__file__).parent / "assets"
-WEIGHTS = ASSETS / "text_encoder.msgpack"
+# data.text_encoder -> (the name stored in its metadata, its weights file)
+ENCODERS = {"coco": ("coco-gru-lm-v1", ASSETS / "text_encoder.msgpack"),
+            "reviews": ("reviews-gru-lm-v1", ASSETS / "review_encoder.msgpack")}
+ENCODER_NAME, WEIGHTS = ENCODERS["coco"]
 EOS, BOS, UNK = 0, 1, 2  # id 0 is both the end-of-sentence target and the padding
 SPECIALS = ("<eos>", "<bos>", "<unk>")
-HOW_TO_FIX = "Recreate it with `python scripts/train_text_encoder.py` (a few minutes on a CPU)."
+HOW_TO_FIX = ("Recreate it with `python scripts/train_text_encoder.py --corpus <coco|reviews>` (a few "
+              "minutes on a CPU).")
 # The training script's tokenizer: lower-case; words, "'s"-style clitics and punctuation marks
 # as separate tokens (close to a Treebank split; gan_jax.data.text.tokenize is the data side's).
 TOKEN_RE = re.compile(r"'[a-z]+|[a-z0-9]+|[^\sa-z0-9]")
@@ -124,13 +131,16 @@ def make_apply(module: TextEncoder) -> Callable[[Any, jax.Array, jax.Array], jax
 
 
 def load(path: str | pathlib.Path | None = None) -> Encoder:
-    """The encoder stored at `path` (default: the shipped weights, cached)."""
-    return _load_default() if path is None else _load(pathlib.Path(path))
+    """The encoder stored at `path`, or a shipped one by its `ENCODERS` key (cached; default
+    "coco")."""
+    if path is None or str(path) in ENCODERS:
+        return _load_shipped(str(path or "coco"))
+    return _load(pathlib.Path(path))
 
 
-@functools.lru_cache(maxsize=1)
-def _load_default() -> Encoder:
-    return _load(WEIGHTS)
+@functools.lru_cache(maxsize=None)
+def _load_shipped(key: str) -> Encoder:
+    return _load(ENCODERS[key][1])
 
 
 def _architecture(meta: dict) -> tuple[TextEncoder, tuple]:

@@ -16,7 +16,7 @@ needs_files = pytest.mark.skipif(not (SHARED / "train.txt").is_file(), reason=f"
 @pytest.fixture(scope="module")
 def coco():
     return build({"name": "coco_captions", "root": str(SHARED), "download": False, "max_length": None,
-                  "vocab_size": 5000})
+                  "vocab_size": 5000, "text_encoder": "coco"})
 
 
 @needs_files

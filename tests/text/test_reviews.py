@@ -202,3 +202,13 @@ def test_review_table_conditions_need_their_column(overrides, message):
     with pytest.raises(ConfigError, match=message):
         validate(make_cfg(["model=relgan", "data=review_table", "data.path=r.csv", "data.text=review",
                            *overrides]))
+
+
+@pytest.mark.parametrize("setting, name", [([], "reviews-gru-lm-v1"),
+                                           (["data.text_encoder=coco"], "coco-gru-lm-v1")])
+def test_the_text_metrics_read_reviews_with_the_encoder_the_data_names(shop, setting, name):
+    from gan_jax import data as data_lib  # noqa: PLC0415
+    from gan_jax.metrics.evaluator import TextEvaluator  # noqa: PLC0415
+
+    cfg = make_cfg(["data=reviews", *setting])["data"]
+    assert TextEvaluator(data_lib.build(cfg)).encoder.name == name

@@ -1,4 +1,4 @@
-"""The shipped sentence encoder: shapes, determinism, Frechet distances with a known order, errors."""
+"""The shipped sentence encoders: shapes, determinism, Frechet distances with a known order, errors."""
 
 import json
 import pathlib
@@ -70,3 +70,36 @@ def test_missing_or_corrupt_assets_say_how_to_fix(tmp_path):
     (tmp_path / "text_encoder.json").write_text(json.dumps({**meta, "hidden_dim": 64}))
     with pytest.raises(DataError, match="do not match"):
         tf.load(tmp_path / "text_encoder.msgpack")
+
+
+@pytest.fixture(scope="module")
+def shop_reviews():
+    from gan_jax.data import reviews  # noqa: PLC0415
+
+    try:
+        reviews.find()
+    except DataError as e:
+        pytest.skip(f"the reviews table is not on this machine (scripts/setup.sh fetches it): {e}")
+    corpus, _ = reviews.load(None, False, 40, 5000, 0.1, 0.1, 0)
+    return corpus
+
+
+def test_the_review_encoder_knows_the_shops_words_and_orders_real_above_shuffled(shop_reviews):
+    review = tf.load("reviews")
+    assert review.name == "reviews-gru-lm-v1" and tf.load("reviews") is review
+    assert review is not tf.load() and tf.load("coco").name == tf.ENCODER_NAME
+    meta = json.loads(tf.metadata_path(tf.ENCODERS["reviews"][1]).read_text())
+    assert meta["corpus"] == "reviews" and "--corpus reviews" in meta["command"]
+    # validation reviews: never seen by the encoder, whose vocabulary is the training split's
+    held = [list(s) for s in shop_reviews.validation_sentences[:1500]]
+
+    def unknown(encoder):  # the share of words read as <unk>
+        ids = encoder.encode(held)[0][:, 1:]  # after <bos>; 0 is the padding
+        return float(np.mean(ids[ids > 0] == tf.UNK))
+    assert unknown(review) < 0.05 < unknown(tf.load("coco")), (unknown(review), unknown(tf.load("coco")))
+    train = [shop_reviews.decode(row) for row in shop_reviews.train[:1500]]
+    rng = random.Random(0)
+    shuffled = [rng.sample(s, len(s)) for s in held]
+    to_train = tf.text_frechet(held, train, review)
+    to_shuffled = tf.text_frechet(held, shuffled, review)
+    assert to_train < 0.3 * to_shuffled, (to_train, to_shuffled)

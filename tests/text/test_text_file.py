@@ -8,7 +8,7 @@ from gan_jax.errors import DataError
 
 def text_file(path, test_path=None, max_length=None, vocab_size=5000):
     return build({"name": "text_file", "path": str(path), "test_path": test_path and str(test_path),
-                  "max_length": max_length, "vocab_size": vocab_size})
+                  "max_length": max_length, "vocab_size": vocab_size, "text_encoder": "coco"})
 
 
 def test_blank_lines_are_skipped_and_the_test_file_is_read(tmp_path):
