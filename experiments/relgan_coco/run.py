@@ -221,9 +221,10 @@ def main(argv: list[str] | None = None) -> int:
         table[name] = summarise(per_member[name])
     # Real captions: as many training sentences, scored like a model's (no NLL_gen: no model).
     from gan_jax import data as data_lib  # noqa: PLC0415
+    from gan_jax.config.saved import with_new_defaults  # noqa: PLC0415
     from gan_jax.metrics import evaluator as evaluator_lib  # noqa: PLC0415
 
-    cfg = json.loads((run_dir / "config.json").read_text())
+    cfg = with_new_defaults(json.loads((run_dir / "config.json").read_text()))
     real = evaluator_lib.build(cfg["eval"], cfg["data"], data_lib.build(cfg["data"])).reference(
         budget["samples"])
     table["real captions"] = {"1.0": {k: {"mean": v, "se": None, "n": 1} for k, v in real.items()}}

@@ -310,8 +310,10 @@ def main(argv: list[str] | None = None) -> int:
                      f"is missing; delete {base} to start over.")
         freeze(run_dir, pretrain, base / "mle")
     from gan_jax import data as data_lib  # noqa: PLC0415
+    from gan_jax.config.saved import with_new_defaults  # noqa: PLC0415
 
-    cfg = json.loads((base / "mle" / "config.json").read_text())
+    # settings added since the run was saved take their defaults (e.g. data.text_encoder)
+    cfg = with_new_defaults(json.loads((base / "mle" / "config.json").read_text()))
     data = data_lib.build(cfg["data"])
     text = data.text
     for i, seed in enumerate(budget["seeds"]):  # the MLE writers' reviews, before G moves on
